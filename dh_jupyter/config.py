@@ -1,0 +1,162 @@
+"""What administrators and users configure: defaults, profiles, backends.
+
+Ordinary Jupyter configuration: ``c.DhJupyter.default_image = "..."`` in
+``ipython_config.py`` or ``jupyter_server_config.py``, or ``%config
+DhJupyter.namespace = "team-a"`` in a notebook. Specs given here are checked
+when they are set, so a typo in a profile is reported at start-up, not at
+the first run that uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from traitlets import Bool, Dict, Enum, Int, TraitError, Unicode, validate
+from traitlets.config import Configurable
+
+from dh_jupyter.manifest import JobDefaults
+from dh_jupyter.spec import RunSpec, SpecError
+
+
+class DhJupyter(Configurable):
+    """Settings shared by the magics, the picker and the server extension."""
+
+    backend = Enum(
+        ["auto", "kubernetes", "local"],
+        default_value="auto",
+        help="""Where runs happen. "kubernetes" submits Jobs to the cluster,
+        "local" runs cells in a process on this machine, and "auto" uses the
+        cluster when credentials are found (in a pod, or a kubeconfig) and
+        this machine otherwise. Example: "local". Default: "auto".""",
+    ).tag(config=True)
+
+    default_image = Unicode(
+        "",
+        help="""The container image of a run that names none. Empty means: in a
+        cluster, the notebook pod's own image (so the same libraries are
+        there), else a slim Python image of the kernel's Python version.
+        Example: "ghcr.io/acme/notebook:2026.11". Default: "".""",
+    ).tag(config=True)
+
+    namespace = Unicode(
+        "",
+        help="""The namespace runs go to when the spec names none. Empty means
+        the kubeconfig context's namespace, or the pod's own namespace in a
+        cluster. Example: "team-a". Default: "".""",
+    ).tag(config=True)
+
+    kube_context = Unicode(
+        "",
+        help="""The kubeconfig context to use. Empty means the current context.
+        Example: "prod-gpu". Default: "".""",
+    ).tag(config=True)
+
+    defaults = Dict(
+        help="""A run spec (the DigitalHub SDK's dict shape) laid under every
+        run: the first layer, before a profile, --spec and flags. Example:
+        {"resources": {"cpu": {"requests": "500m"}, "mem": {"requests":
+        "1Gi"}}}. Default: {}.""",
+    ).tag(config=True)
+
+    profiles = Dict(
+        help="""Named run specs users pick with --profile or in the picker.
+        Example: {"gpu-v100": {"resources": {"gpu": {"limits": "1"}},
+        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal",
+        "value": "v100", "effect": "NoSchedule"}]}}. Default: {}.""",
+    ).tag(config=True)
+
+    ttl = Int(
+        24 * 3600,
+        help="""Seconds a finished Job is kept before Kubernetes deletes it
+        (ttlSecondsAfterFinished), when the spec sets no ttl. Example: 3600.
+        Default: 86400 (one day).""",
+    ).tag(config=True)
+
+    gpu_resource = Unicode(
+        "nvidia.com/gpu",
+        help="""The extended resource a GPU request asks for. Example:
+        "amd.com/gpu". Default: "nvidia.com/gpu".""",
+    ).tag(config=True)
+
+    gpu_product_label = Unicode(
+        "nvidia.com/gpu.product",
+        help="""The node label that names a node's GPU model; gpu_type selects
+        nodes by it. Example: "cloud.google.com/gke-accelerator". Default:
+        "nvidia.com/gpu.product".""",
+    ).tag(config=True)
+
+    interrupt_cancels = Bool(
+        True,
+        help="""Whether the notebook's stop button cancels the run. False
+        detaches instead and leaves the run going. Default: True.""",
+    ).tag(config=True)
+
+    @validate("defaults")
+    def _check_defaults(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        value: dict[str, Any] = proposal["value"]
+        _checked(value, "DhJupyter.defaults")
+        return value
+
+    @validate("profiles")
+    def _check_profiles(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        value: dict[str, Any] = proposal["value"]
+        for name, spec in value.items():
+            _checked(spec, f"DhJupyter.profiles[{name!r}]")
+        return value
+
+    def default_spec(self) -> RunSpec:
+        """The administrator's defaults as a ``RunSpec``."""
+        return RunSpec.from_dict(self.defaults)
+
+    def profile(self, name: str) -> RunSpec:
+        """The profile called ``name``; ``SpecError`` naming the known ones."""
+        if name not in self.profiles:
+            from dh_jupyter.spec.keys import closest
+
+            known = ", ".join(sorted(self.profiles)) or "none are configured"
+            guess = closest(name, self.profiles)
+            hint = (
+                f'did you mean "{guess}"?' if guess else f"the profiles are: {known}."
+            )
+            raise SpecError("profile", f'"{name}" is not a profile; {hint}')
+        return RunSpec.from_dict(self.profiles[name])
+
+    def job_defaults(self) -> JobDefaults:
+        """What the manifest layer needs from this configuration."""
+        return JobDefaults(
+            image=self.default_image,
+            namespace=self.namespace,
+            ttl=self.ttl,
+            gpu_resource=self.gpu_resource,
+            gpu_product_label=self.gpu_product_label,
+        )
+
+
+def _checked(spec: object, where: str) -> None:
+    if not isinstance(spec, dict):
+        raise TraitError(f"{where} must be a run spec dict, not {spec!r}.")
+    try:
+        RunSpec.from_dict(spec)
+    except SpecError as error:
+        raise TraitError(f"{where} is not a valid run spec: {error}") from None
+
+
+def settings() -> DhJupyter:
+    """The settings of the running IPython shell, or the defaults outside one.
+
+    Inside IPython the instance is kept on the shell, so ``%config`` changes
+    it for every later run.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # IPython is a dependency, but keep the API usable.
+        return DhJupyter()
+    shell = get_ipython()
+    if shell is None:
+        return DhJupyter()
+    found = [c for c in shell.configurables if isinstance(c, DhJupyter)]
+    if found:
+        return found[0]
+    instance = DhJupyter(parent=shell)
+    shell.configurables.append(instance)
+    return instance

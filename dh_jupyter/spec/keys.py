@@ -1,0 +1,101 @@
+"""Reading mappings whose keys may be snake_case or Kubernetes camelCase.
+
+Users copy tolerations and affinities from Kubernetes YAML (camelCase) and
+from DigitalHub SDK code (snake_case); both must work, and a key that is
+neither must be an error that suggests the closest known one rather than
+being dropped. ``Problems`` gathers every such error so the whole spec is
+reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from dh_jupyter.spec.errors import SpecError
+
+
+class Problems:
+    """Every problem found while reading one spec, in the order found."""
+
+    def __init__(self) -> None:
+        self.errors: list[SpecError] = []
+
+    def add(self, field: str, problem: str) -> None:
+        """Record that ``field`` is wrong, with the sentence saying why."""
+        self.errors.append(SpecError(field, problem))
+
+    def raise_if_any(self) -> None:
+        """Raise one ``SpecError`` holding every recorded problem."""
+        if self.errors:
+            raise SpecError.combine(self.errors)
+
+
+def at(path: str, key: str | int) -> str:
+    """The dotted path of ``key`` below ``path``: ``a.b`` or ``a[2]``."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def camel(name: str) -> str:
+    """``toleration_seconds`` → ``tolerationSeconds``."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def snake(name: str) -> str:
+    """``tolerationSeconds`` → ``toleration_seconds``."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like ``word``, if any is reasonably close."""
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def unknown_key(key: str, known: Iterable[str]) -> str:
+    """The sentence for a key that is not one of ``known``."""
+    choices = list(known)
+    guess = closest(key, choices) or closest(snake(key), choices)
+    if guess is not None:
+        return f'unknown key "{key}"; did you mean "{guess}"?'
+    listed = ", ".join(f'"{choice}"' for choice in choices)
+    return f'unknown key "{key}"; the known keys are {listed}.'
+
+
+def read_keys(
+    value: Mapping[Any, Any],
+    known: Iterable[str],
+    path: str,
+    problems: Problems,
+) -> dict[str, object]:
+    """``value`` re-keyed by the snake_case names in ``known``.
+
+    A key may be given in snake_case or camelCase. Unknown keys, keys that
+    are not strings and a key given in both spellings are recorded as
+    problems and left out of the result.
+    """
+    names = list(known)
+    by_spelling = {name: name for name in names}
+    by_spelling.update({camel(name): name for name in names})
+    found: dict[str, object] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            problems.add(path, f"the key {key!r} is not a string; use a field name.")
+            continue
+        name = by_spelling.get(key)
+        if name is None:
+            problems.add(at(path, key), unknown_key(key, names))
+        elif name in found:
+            problems.add(
+                at(path, key),
+                f'"{name}" is given twice, as "{name}" and "{camel(name)}"; '
+                "keep one of them.",
+            )
+        else:
+            found[name] = item
+    return found
