@@ -171,10 +171,10 @@ def _read_object(
     ):
         listed = ", ".join(shape.operators)
         problems.add(
-            at(path, "operator"),
+            found.at("operator"),
             f'"{operator}" is not an operator here; use one of {listed}.',
         )
     return {
-        camel(name): _read(item, shape.fields[name], at(path, name), problems)
+        camel(name): _read(item, shape.fields[name], found.at(name), problems)
         for name, item in found.items()
     }

@@ -63,8 +63,23 @@ def unknown_key(key: str, known: Iterable[str]) -> str:
     guess = closest(key, choices) or closest(snake(key), choices)
     if guess is not None:
         return f'unknown key "{key}"; did you mean "{guess}"?'
+    if len(choices) == 1:
+        return f'unknown key "{key}"; the only key here is "{choices[0]}".'
     listed = ", ".join(f'"{choice}"' for choice in choices)
     return f'unknown key "{key}"; the known keys are {listed}.'
+
+
+class Found(dict[str, Any]):
+    """Values by their snake_case name, remembering how the user spelled each."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.spelling: dict[str, str] = {}
+
+    def at(self, name: str) -> str:
+        """The field path of ``name`` as the user wrote it."""
+        return at(self.path, self.spelling.get(name, name))
 
 
 def read_keys(
@@ -72,7 +87,7 @@ def read_keys(
     known: Iterable[str],
     path: str,
     problems: Problems,
-) -> dict[str, object]:
+) -> Found:
     """``value`` re-keyed by the snake_case names in ``known``.
 
     A key may be given in snake_case or camelCase. Unknown keys, keys that
@@ -82,7 +97,7 @@ def read_keys(
     names = list(known)
     by_spelling = {name: name for name in names}
     by_spelling.update({camel(name): name for name in names})
-    found: dict[str, object] = {}
+    found = Found(path)
     for key, item in value.items():
         if not isinstance(key, str):
             problems.add(path, f"the key {key!r} is not a string; use a field name.")
@@ -98,4 +113,5 @@ def read_keys(
             )
         else:
             found[name] = item
+            found.spelling[name] = key
     return found

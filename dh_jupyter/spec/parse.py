@@ -220,7 +220,11 @@ def _volume(item: object, path: str, problems: Problems) -> Volume | None:
                 at(path, required), f'"{required}" is required and is missing.'
             )
 
-    volume_type = _text(found.get("volume_type", ""), at(path, "volume_type"), problems)
+    volume_type = (
+        _text(found["volume_type"], at(path, "volume_type"), problems)
+        if "volume_type" in found
+        else None
+    )
     if volume_type and volume_type not in VOLUME_TYPES:
         guess = _VOLUME_TYPE_HINTS.get(volume_type.lower()) or closest(
             volume_type, VOLUME_TYPES
@@ -299,7 +303,7 @@ def _volume_spec(
         )
     spec: dict[str, Any] = {}
     for key, item in found.items():
-        where = at(path, key)
+        where = found.at(key)
         if key == "read_only":
             if isinstance(item, bool):
                 spec[key] = item
