@@ -24,53 +24,62 @@ def pvc(**overrides: Any) -> dict[str, Any]:
     return volume
 
 
-GOOD: list[dict[str, Any]] = [
-    {"resources": {"cpu": {"requests": q}}} for q in ("12", "500m", "0.5", "1e3", 2, 0.25)
-] + [
-    {"resources": {"mem": {"requests": q}}}
-    for q in ("1.5Gi", "64Gi", "2G", "1e9", "128974848", "129e6", "123Mi", "0")
-] + [
-    {"resources": {"cpu": {"requests": "1", "limits": "1"}}},
-    {"resources": {"cpu": {"requests": "500m", "limits": "2"}}},
-    {"resources": {"mem": {"requests": "1Gi", "limits": "1024Mi"}}},
-    {"resources": {"gpu": {"requests": "2", "limits": "2"}}},
-    {"resources": {"gpu": {"limits": 4}}},
-    {"volumes": [pvc(), pvc(name="more", mount_path="/more")]},
-    {"volumes": [pvc(spec={"claim_name": "datasets", "read_only": True})]},
-    {
-        "volumes": [
-            {
-                "volume_type": "empty_dir",
-                "name": "scratch",
-                "mount_path": "/scratch",
-                "spec": {"size_limit": "10Gi", "medium": ""},
-            }
-        ]
-    },
-    {"volumes": [{"volume_type": "empty_dir", "name": "s", "mount_path": "/s"}]},
-    {"tolerations": [{"operator": "Exists"}]},
-    {"tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]},
-    {"tolerations": [{"key": "gpu", "value": "v100"}]},
-    {
-        "tolerations": [
-            {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
-             "effect": "NoExecute", "toleration_seconds": 60}
-        ]
-    },
-    {"labels": [{"name": "example.com/team", "value": "vision"}]},
-    {"labels": {"empty": ""}},
-    {"node_selector": {"kubernetes.io/arch": "amd64"}},
-    {"secrets": ["hf-token", "db.credentials"]},
-    {"env": [{"name": "A_B", "value": "1"}, {"name": "lower.dots", "value": ""}]},
-    {"env": {"NUMBER": 3}},
-    {"image": "ghcr.io/acme/train:1.2"},
-    {"namespace": "team-a"},
-    {"timeout": 3600, "retries": 2, "ttl": 0},
-    {"timeout": "1h30m", "ttl": "2d"},
-    {"service_account": "runner", "priority_class": "high.priority"},
-    {"image_pull_secrets": ["registry"]},
-    {"queue": "team-a-queue", "gpu_type": "NVIDIA-A100-SXM4-40GB"},
-]
+GOOD: list[dict[str, Any]] = (
+    [
+        {"resources": {"cpu": {"requests": q}}}
+        for q in ("12", "500m", "0.5", "1e3", 2, 0.25)
+    ]
+    + [
+        {"resources": {"mem": {"requests": q}}}
+        for q in ("1.5Gi", "64Gi", "2G", "1e9", "128974848", "129e6", "123Mi", "0")
+    ]
+    + [
+        {"resources": {"cpu": {"requests": "1", "limits": "1"}}},
+        {"resources": {"cpu": {"requests": "500m", "limits": "2"}}},
+        {"resources": {"mem": {"requests": "1Gi", "limits": "1024Mi"}}},
+        {"resources": {"gpu": {"requests": "2", "limits": "2"}}},
+        {"resources": {"gpu": {"limits": 4}}},
+        {"volumes": [pvc(), pvc(name="more", mount_path="/more")]},
+        {"volumes": [pvc(spec={"claim_name": "datasets", "read_only": True})]},
+        {
+            "volumes": [
+                {
+                    "volume_type": "empty_dir",
+                    "name": "scratch",
+                    "mount_path": "/scratch",
+                    "spec": {"size_limit": "10Gi", "medium": ""},
+                }
+            ]
+        },
+        {"volumes": [{"volume_type": "empty_dir", "name": "s", "mount_path": "/s"}]},
+        {"tolerations": [{"operator": "Exists"}]},
+        {"tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]},
+        {"tolerations": [{"key": "gpu", "value": "v100"}]},
+        {
+            "tolerations": [
+                {
+                    "key": "node.kubernetes.io/unreachable",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "toleration_seconds": 60,
+                }
+            ]
+        },
+        {"labels": [{"name": "example.com/team", "value": "vision"}]},
+        {"labels": {"empty": ""}},
+        {"node_selector": {"kubernetes.io/arch": "amd64"}},
+        {"secrets": ["hf-token", "db.credentials"]},
+        {"env": [{"name": "A_B", "value": "1"}, {"name": "lower.dots", "value": ""}]},
+        {"env": {"NUMBER": 3}},
+        {"image": "ghcr.io/acme/train:1.2"},
+        {"namespace": "team-a"},
+        {"timeout": 3600, "retries": 2, "ttl": 0},
+        {"timeout": "1h30m", "ttl": "2d"},
+        {"service_account": "runner", "priority_class": "high.priority"},
+        {"image_pull_secrets": ["registry"]},
+        {"queue": "team-a-queue", "gpu_type": "NVIDIA-A100-SXM4-40GB"},
+    ]
+)
 
 
 @pytest.mark.parametrize("value", GOOD)
@@ -201,8 +210,7 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     (
         {"volumes": [pvc(volume_type="empty_dir", spec={"medium": "Disk"})]},
         "volumes[0].spec.medium",
-        "\"Disk\" is not a medium; leave it empty for the node's disk or use "
-        '"Memory".',
+        '"Disk" is not a medium; leave it empty for the node\'s disk or use "Memory".',
     ),
     (
         {"volumes": [{"name": "data", "mount_path": "/data"}]},
@@ -233,7 +241,11 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         '"NoSchedul" is not a taint effect; did you mean "NoSchedule"?',
     ),
     (
-        {"tolerations": [{"key": "gpu", "effect": "NoSchedule", "toleration_seconds": 5}]},
+        {
+            "tolerations": [
+                {"key": "gpu", "effect": "NoSchedule", "toleration_seconds": 5}
+            ]
+        },
         "tolerations[0].toleration_seconds",
         '5 only applies to the NoExecute effect; set effect "NoExecute" or remove '
         "toleration_seconds.",
@@ -361,7 +373,9 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
 
 
 @pytest.mark.parametrize(
-    ("value", "field", "problem"), BAD, ids=[f"{i}-{f}" for i, (_, f, _) in enumerate(BAD)]
+    ("value", "field", "problem"),
+    BAD,
+    ids=[f"{i}-{f}" for i, (_, f, _) in enumerate(BAD)],
 )
 def test_bad_spec_names_the_field_the_value_and_the_fix(
     value: dict[str, Any], field: str, problem: str

@@ -70,8 +70,12 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("title", "kwargs"), SEED_EXAMPLES, ids=[t for t, _ in SEED_EXAMPLES])
-def test_every_seed_example_loads_and_round_trips(title: str, kwargs: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("title", "kwargs"), SEED_EXAMPLES, ids=[t for t, _ in SEED_EXAMPLES]
+)
+def test_every_seed_example_loads_and_round_trips(
+    title: str, kwargs: dict[str, Any]
+) -> None:
     spec = RunSpec.from_dict(kwargs)
 
     assert spec.to_dict() == kwargs
@@ -83,7 +87,10 @@ def test_seed_volume_becomes_a_volume_with_its_spec() -> None:
 
     assert spec.volumes == (
         Volume(
-            "persistent_volume_claim", "my-pvc", "/data", {"claim_name": "pvc-name-on-k8s"}
+            "persistent_volume_claim",
+            "my-pvc",
+            "/data",
+            {"claim_name": "pvc-name-on-k8s"},
         ),
     )
 
@@ -98,7 +105,9 @@ def test_seed_gpu_toleration_is_read_field_by_field() -> None:
     spec = RunSpec.from_dict(SEED_EXAMPLES[5][1])
 
     assert spec.tolerations == (
-        Toleration(key="nvidia.com/gpu", operator="Equal", value="v100", effect="NoSchedule"),
+        Toleration(
+            key="nvidia.com/gpu", operator="Equal", value="v100", effect="NoSchedule"
+        ),
     )
     assert spec.resources.gpu == Resource(requests=None, limits="1")
 

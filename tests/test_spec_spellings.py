@@ -22,7 +22,9 @@ def test_env_and_envs_together_are_rejected() -> None:
         RunSpec.from_dict({"env": [], "envs": []})
 
     assert caught.value.field == "envs"
-    assert str(caught.value) == 'envs: both "env" and "envs" are given; keep one of them.'
+    assert (
+        str(caught.value) == 'envs: both "env" and "envs" are given; keep one of them.'
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,8 +70,18 @@ def test_volume_spec_accepts_camel_case() -> None:
 
 
 def test_toleration_accepts_both_spellings_of_seconds() -> None:
-    snake = {"key": "k", "operator": "Exists", "effect": "NoExecute", "toleration_seconds": 30}
-    camel = {"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}
+    snake = {
+        "key": "k",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "toleration_seconds": 30,
+    }
+    camel = {
+        "key": "k",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "tolerationSeconds": 30,
+    }
 
     assert RunSpec.from_dict({"tolerations": [snake]}) == RunSpec.from_dict(
         {"tolerations": [camel]}
@@ -137,7 +149,9 @@ CAMEL_AFFINITY = {
         "preferredDuringSchedulingIgnoredDuringExecution": [
             {
                 "weight": 10,
-                "preference": {"matchExpressions": [{"key": "zone", "operator": "Exists"}]},
+                "preference": {
+                    "matchExpressions": [{"key": "zone", "operator": "Exists"}]
+                },
             }
         ],
     },
