@@ -91,6 +91,16 @@ class DhJupyter(Configurable):
         detaches instead and leaves the run going. Default: True.""",
     ).tag(config=True)
 
+    monitor = Enum(
+        ["auto", "widget", "text"],
+        default_value="auto",
+        help="""How a blocking %%dhrun shows its run. "widget" shows the run
+        monitor widget, "text" prints status lines and logs (for nbconvert,
+        papermill and terminals), and "auto" uses the widget in a kernel
+        started by a Jupyter server for a notebook and text elsewhere.
+        Example: "text". Default: "auto".""",
+    ).tag(config=True)
+
     @validate("defaults")
     def _check_defaults(self, proposal: dict[str, Any]) -> dict[str, Any]:
         value: dict[str, Any] = proposal["value"]

@@ -13,6 +13,11 @@ from __future__ import annotations
 class DhJupyterError(Exception):
     """Base class of every error dh_jupyter raises on purpose."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: the message already says
+        # what happened and what to do, and the frames would only hide it.
+        return [f"{type(self).__name__}: {self}"]
+
 
 class ClusterError(DhJupyterError):
     """The cluster refused a request or could not be reached."""
@@ -56,3 +61,4 @@ class RunCancelledError(RunError):
 
 class CellTooLargeError(RunError):
     """The cell's source is larger than a Job can carry."""
+

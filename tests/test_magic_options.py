@@ -1,0 +1,286 @@
+"""``%%dhrun`` flags reach every run-spec field, in a real IPython shell.
+
+These tests use ``--dry-run``: the magic prints the objects it would create
+and submits nothing, so what the flags did can be read from the YAML.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from dh_jupyter import RunSpec
+from dh_jupyter.config import DhJupyter
+
+
+def dry_run(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str
+) -> dict[str, Any]:
+    """The Job ``%%dhrun LINE --dry-run`` prints."""
+    capsys.readouterr()
+    shell.run_cell_magic("dhrun", f"{line} --dry-run", "print('hi')\n")
+    config_map, job = yaml.safe_load_all(capsys.readouterr().out)
+    assert config_map["kind"] == "ConfigMap"
+    assert config_map["data"] == {"cell.py": "print('hi')\n"}
+    return dict(job)
+
+
+def pod(job: dict[str, Any]) -> dict[str, Any]:
+    return dict(job["spec"]["template"]["spec"])
+
+
+def container(job: dict[str, Any]) -> dict[str, Any]:
+    return dict(pod(job)["containers"][0])
+
+
+def test_resource_flags_become_requests_and_limits(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = dry_run(shell, capsys, "--cpu 500m:2 --mem 4Gi:8Gi --gpu 1")
+
+    assert container(job)["resources"] == {
+        "requests": {"cpu": "500m", "memory": "4Gi", "nvidia.com/gpu": "1"},
+        "limits": {"cpu": "2", "memory": "8Gi", "nvidia.com/gpu": "1"},
+    }
+
+
+def test_volume_flags_become_volumes_and_mounts(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = dry_run(
+        shell,
+        capsys,
+        "--volume pvc:datasets:/data:ro --volume configmap:cfg:/etc/cfg "
+        "--volume secret:creds:/secrets --volume emptydir:/scratch:1Gi --shm 2Gi",
+    )
+
+    assert pod(job)["volumes"][:5] == [
+        {
+            "name": "datasets",
+            "persistentVolumeClaim": {"claimName": "datasets", "readOnly": True},
+        },
+        {"name": "cfg", "configMap": {"name": "cfg"}},
+        {"name": "creds", "secret": {"secretName": "creds"}},
+        {"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}},
+        {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}},
+    ]
+    assert container(job)["volumeMounts"][0] == {
+        "name": "datasets",
+        "mountPath": "/data",
+        "readOnly": True,
+    }
+
+
+def test_scheduling_and_injection_flags_reach_the_pod(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns["aff"] = {
+        "node_affinity": {
+            "required_during_scheduling_ignored_during_execution": {
+                "node_selector_terms": [
+                    {"match_expressions": [{"key": "zone", "operator": "Exists"}]}
+                ]
+            }
+        }
+    }
+
+    job = dry_run(
+        shell,
+        capsys,
+        "--env MODE=fast --env EMPTY= --secret hf-token "
+        "--toleration nvidia.com/gpu=v100:NoSchedule --toleration spot "
+        "--node-selector disk=ssd --label team=vision --affinity aff "
+        "--gpu-type A100 --image python:3.12 --namespace team-a --timeout 2h "
+        "--retries 2 --ttl 600 --queue team-q --service-account runner "
+        "--image-pull-secret registry --priority-class high",
+    )
+
+    assert container(job)["env"] == [
+        {"name": "MODE", "value": "fast"},
+        {"name": "EMPTY", "value": ""},
+    ]
+    assert container(job)["envFrom"] == [{"secretRef": {"name": "hf-token"}}]
+    assert container(job)["image"] == "python:3.12"
+    assert pod(job)["tolerations"] == [
+        {
+            "key": "nvidia.com/gpu",
+            "operator": "Equal",
+            "value": "v100",
+            "effect": "NoSchedule",
+        },
+        {"key": "spot", "operator": "Exists"},
+    ]
+    assert pod(job)["nodeSelector"] == {"disk": "ssd", "nvidia.com/gpu.product": "A100"}
+    assert pod(job)["affinity"]["nodeAffinity"]
+    assert pod(job)["serviceAccountName"] == "runner"
+    assert pod(job)["imagePullSecrets"] == [{"name": "registry"}]
+    assert pod(job)["priorityClassName"] == "high"
+    assert job["spec"]["template"]["metadata"]["labels"]["team"] == "vision"
+    assert job["metadata"]["namespace"] == "team-a"
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "team-q"
+    assert job["spec"]["activeDeadlineSeconds"] == 7200
+    assert job["spec"]["backoffLimit"] == 2
+    assert job["spec"]["ttlSecondsAfterFinished"] == 600
+
+
+def test_name_flag_is_the_readable_part_of_the_job_name(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = dry_run(shell, capsys, "--name 'Train ResNet'")
+
+    assert job["metadata"]["name"].startswith("dhrun-train-resnet-")
+
+
+def test_layers_merge_defaults_then_profile_then_spec_then_flags(
+    shell: InteractiveShell,
+    capsys: pytest.CaptureFixture[str],
+    dh_settings: DhJupyter,
+) -> None:
+    dh_settings.defaults = {
+        "resources": {"cpu": {"requests": "1"}, "mem": {"requests": "1Gi"}},
+        "env": [{"name": "LAYER", "value": "defaults"}, {"name": "A", "value": "a"}],
+    }
+    dh_settings.profiles = {
+        "big": {
+            "resources": {"mem": {"requests": "8Gi"}},
+            "env": [{"name": "LAYER", "value": "profile"}],
+            "image": "profile:1",
+        }
+    }
+    shell.user_ns["spec"] = RunSpec.from_dict(
+        {"env": [{"name": "LAYER", "value": "spec"}], "image": "spec:1"}
+    )
+
+    job = dry_run(shell, capsys, "--profile big --spec spec --env LAYER=flag")
+
+    assert container(job)["resources"]["requests"] == {"cpu": "1", "memory": "8Gi"}
+    assert container(job)["image"] == "spec:1"
+    assert container(job)["env"] == [
+        {"name": "LAYER", "value": "flag"},
+        {"name": "A", "value": "a"},
+    ]
+
+
+def test_spec_may_be_a_seed_dict_or_anything_carrying_a_spec(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Carrier:
+        spec = RunSpec.from_dict({"resources": {"cpu": "3"}})
+
+    shell.user_ns["spec"] = {"resources": {"cpu": "2"}}
+    assert container(dry_run(shell, capsys, "--spec spec"))["resources"] == {
+        "requests": {"cpu": "2"}
+    }
+
+    shell.user_ns["picker"] = Carrier()
+    assert container(dry_run(shell, capsys, "--spec picker"))["resources"] == {
+        "requests": {"cpu": "3"}
+    }
+
+
+BAD_LINES = [
+    ("--cpus 2", "--cpus is not a %%dhrun flag; did you mean --cpu?"),
+    (
+        "--tolerations x",
+        "--tolerations is not a %%dhrun flag; did you mean --toleration?",
+    ),
+    ("--cp 2", "--cp is not a %%dhrun flag; did you mean --cpu?"),
+    (
+        "--mem 64GB",
+        'resources.mem.requests: "64GB" is not a Kubernetes quantity; did you mean '
+        '"64G" or "64Gi"?',
+    ),
+    (
+        "--cpu 4:2",
+        'resources.cpu.requests: "4" is more than the limit "2"; raise the limit or '
+        "lower the request.",
+    ),
+    (
+        "--gpu 0.5",
+        'resources.gpu.requests: "0.5" is not a whole number of GPUs; ask for 1, 2 '
+        "or more.",
+    ),
+    (
+        "--cpu 1:2:3",
+        '--cpu: "1:2:3" has more than one ":"; write REQUEST or REQUEST:LIMIT.',
+    ),
+    (
+        "--volume nfs:share:/data",
+        '--volume: "nfs:share:/data" starts with "nfs", not a volume kind; did you '
+        'mean "pvc:..."? The kinds are pvc, configmap, secret and emptydir.',
+    ),
+    ("--volume pvc:data", '--volume: "pvc:data" is not pvc:NAME:/PATH[:ro].'),
+    (
+        "--volume pvc:data:relative",
+        'volumes[0].mount_path: "relative" is not an absolute path; start it with '
+        '"/", such as "/relative".',
+    ),
+    ("--env MODE", '--env: "MODE" is not KEY=VALUE; write it as --env KEY=VALUE.'),
+    (
+        "--toleration gpu:NoSchedul",
+        'tolerations[0].effect: "NoSchedul" is not a taint effect; did you mean '
+        '"NoSchedule"?',
+    ),
+    ("--retries many", '--retries: "many" is not a whole number; write 0, 1, 2 ...'),
+    (
+        "--timeout soon",
+        'timeout: "soon" is not a duration; give seconds (1 or more) or text such as '
+        '"90s", "30m" or "2h".',
+    ),
+    (
+        "--secret HF_TOKEN",
+        'secrets[0]: "HF_TOKEN" is not a valid Kubernetes object name; use lower-case '
+        'letters, digits, "-" and ".", starting and ending with a letter or digit, '
+        'such as "hf-token".',
+    ),
+    (
+        "--spec nothing",
+        '--spec: "nothing" is not a variable in this notebook; Pass the name of a '
+        "RunSpec, a run spec dict or a ResourcePicker.",
+    ),
+    (
+        "--profile gpu",
+        'profile: "gpu" is not a profile; the profiles are: none are configured.',
+    ),
+    ("--backend cloud", 'backend: "cloud" is not a backend; did you mean "auto"?'),
+    ("stray", "unrecognized arguments: stray"),
+]
+
+
+@pytest.mark.parametrize(("line", "message"), BAD_LINES, ids=[b[0] for b in BAD_LINES])
+def test_bad_flags_raise_usage_error_with_one_sentence(
+    shell: InteractiveShell, line: str, message: str
+) -> None:
+    shell.user_ns.pop("nothing", None)
+
+    with pytest.raises(UsageError) as caught:
+        shell.run_cell_magic("dhrun", line, "print('hi')\n")
+
+    assert message in str(caught.value)
+
+
+def test_the_help_is_complete_with_examples(shell: InteractiveShell) -> None:
+    magic = shell.find_cell_magic("dhrun")
+    assert magic is not None
+    help_text = magic.__doc__ or ""
+
+    assert "Examples::" in help_text
+    for flag in (
+        "--cpu",
+        "--mem",
+        "--gpu",
+        "--volume",
+        "--toleration",
+        "--dry-run",
+        "--detach",
+        "--spec",
+        "--profile",
+        "--backend",
+        "--out",
+        "--shm",
+    ):
+        assert flag in help_text
