@@ -1,0 +1,194 @@
+"""What the cluster offers the picker's fields, looked up once per picker.
+
+The picker suggests names the cluster already has (claims with their
+access modes, config maps, secrets, GPU models, Kueue queues) and
+tolerations for the taints of the nodes a run would land on. Reading them
+costs seconds (the first ``import kubernetes`` alone can take three), so the
+lookup runs in a background thread when the picker is first shown, once,
+and again only when the user presses Refresh; never on a keystroke.
+
+Where the cluster cannot be read (no cluster configured, the local backend,
+a permission missing) the fields stay free text and the picker says so in a
+plain note, not as an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A PersistentVolumeClaim of the namespace."""
+
+    name: str
+    access_modes: tuple[str, ...] = ()
+    capacity: str = ""
+
+    def describe(self) -> str:
+        """``ReadWriteOnce, 10Gi``: what a user choosing the claim wants to know."""
+        parts = [", ".join(self.access_modes)] if self.access_modes else []
+        if self.capacity:
+            parts.append(self.capacity)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class GpuProduct:
+    """A GPU model the nodes advertise, and how many can be allocated."""
+
+    product: str
+    allocatable: int
+    nodes: int
+    most_per_node: int
+
+
+@dataclass(frozen=True)
+class Taint:
+    """A node taint: pods land on the node only if they tolerate it."""
+
+    key: str
+    value: str = ""
+    effect: str = ""
+
+    def toleration(self) -> dict[str, str]:
+        """The toleration of this taint, in the seed's (Kubernetes) spelling."""
+        result = {"key": self.key, "operator": "Equal" if self.value else "Exists"}
+        if self.value:
+            result["value"] = self.value
+        if self.effect:
+            result["effect"] = self.effect
+        return result
+
+    def describe(self) -> str:
+        """``nvidia.com/gpu=present:NoSchedule``, as ``kubectl`` writes taints."""
+        text = f"{self.key}={self.value}" if self.value else self.key
+        return f"{text}:{self.effect}" if self.effect else text
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node's labels and taints, enough to suggest tolerations."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClusterChoices:
+    """Everything the picker offers from the cluster, for one namespace.
+
+    ``unread`` maps what could not be read (``"secrets"``, or ``"cluster"``
+    when nothing could) to the sentence saying why, for the picker's note.
+    """
+
+    namespace: str = ""
+    claims: tuple[Claim, ...] = ()
+    config_maps: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    gpus: tuple[GpuProduct, ...] = ()
+    nodes: tuple[Node, ...] = ()
+    queues: tuple[str, ...] = ()
+    unread: Mapping[str, str] = field(default_factory=dict)
+    loaded: bool = False
+
+    def claim(self, name: str) -> Claim | None:
+        """The claim called ``name``, if the namespace has it."""
+        return next((claim for claim in self.claims if claim.name == name), None)
+
+    def suggested_tolerations(
+        self, node_selector: Mapping[str, str], tolerated: list[dict[str, Any]]
+    ) -> list[Taint]:
+        """Taints of the nodes ``node_selector`` picks that nothing tolerates yet.
+
+        With an empty selector every node counts, which suggests every
+        taint of the cluster; the user chooses.
+        """
+        found: dict[Taint, None] = {}
+        for node in self.nodes:
+            if all(node.labels.get(k) == v for k, v in node_selector.items()):
+                for taint in node.taints:
+                    if not any(_tolerates(t, taint) for t in tolerated):
+                        found.setdefault(taint)
+        return list(found)
+
+
+def _tolerates(toleration: Mapping[str, Any], taint: Taint) -> bool:
+    """Whether ``toleration`` (seed or Kubernetes spelling) tolerates ``taint``."""
+    key = toleration.get("key") or ""
+    operator = toleration.get("operator") or "Equal"
+    effect = toleration.get("effect") or ""
+    if effect and effect != taint.effect:
+        return False
+    if operator == "Exists":
+        return not key or key == taint.key
+    return key == taint.key and (toleration.get("value") or "") == taint.value
+
+
+Lookup = Callable[[str], ClusterChoices]
+
+
+class ChoicesLoader:
+    """Runs one lookup at a time in a background thread and hands over the result.
+
+    ``on_loaded`` is called from the loader's thread with the new choices;
+    the picker only sets widget options there, which ipywidgets sends from
+    any thread.
+    """
+
+    def __init__(
+        self, lookup: Lookup, on_loaded: Callable[[ClusterChoices], None]
+    ) -> None:
+        self._lookup = lookup
+        self._on_loaded = on_loaded
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a lookup is running now."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def start(self, namespace: str) -> threading.Thread:
+        """Look up ``namespace``'s choices in a thread, unless one is running."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return self._thread
+            self._thread = threading.Thread(
+                target=self._run,
+                args=(namespace,),
+                name="dh-jupyter-picker-lookup",
+                daemon=True,
+            )
+            self._thread.start()
+            return self._thread
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the running lookup, if any, is done."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self, namespace: str) -> None:
+        try:
+            choices = self._lookup(namespace)
+        except Exception as error:  # a lookup must never break the form
+            logger.warning(
+                "Could not read the cluster's choices for the picker (%s); "
+                "its fields stay free text.",
+                error,
+            )
+            choices = ClusterChoices(
+                namespace=namespace,
+                unread={"cluster": f"the cluster could not be read: {error}"},
+                loaded=True,
+            )
+        self._on_loaded(choices)

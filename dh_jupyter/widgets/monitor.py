@@ -1,0 +1,330 @@
+"""The run monitor: one run's status, elapsed time, logs and Cancel, live.
+
+The same widget serves two callers. ``%%dhrun`` calls ``follow()``, which
+blocks the cell until the run ends (widget updates still reach the browser
+while the cell runs) and lets a KeyboardInterrupt from the stop button
+through to the magic, which decides whether to cancel. The picker's Submit
+calls ``start()``, which follows in a background thread so the kernel stays
+free and the Cancel button works.
+
+The monitor shows the last ``max_lines`` lines of the log, because a
+notebook output that grows by megabytes freezes the browser; the full log
+is one click away. It only shows ``Status`` and log lines, never Kubernetes
+objects: explaining a run is the runs layer's job.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import ipywidgets as widgets
+from traitlets import Bool, Instance, Int, TraitError, validate
+
+from dh_jupyter.errors import DhJupyterError
+from dh_jupyter.runs.base import Run
+from dh_jupyter.runs.status import Phase, Status, clock
+from dh_jupyter.widgets.fields import ERROR_COLOR, escaped
+
+logger = logging.getLogger(__name__)
+
+# How far along the progress bar each phase is; finished phases fill it.
+STEPS = {
+    Phase.QUEUED: 1,
+    Phase.PENDING: 1,
+    Phase.PULLING: 2,
+    Phase.RUNNING: 3,
+}
+DONE_STEP = 4
+BAR_STYLES = {
+    Phase.SUCCEEDED: "success",
+    Phase.FAILED: "danger",
+    Phase.CANCELLED: "warning",
+}
+# Lines kept for the full log; beyond this the oldest go, said in the log.
+MAX_KEPT_LINES = 100_000
+# Repaint the log at most this often, so a chatty run does not flood the
+# browser with one message per line.
+PAINT_INTERVAL = 0.25
+
+
+class RunMonitor(widgets.VBox):
+    """A run's status line, elapsed time, progress, logs and Cancel button."""
+
+    status = Instance(
+        Status,
+        allow_none=True,
+        help="""The run's latest status; once the run has finished, its final
+        status (``status.phase.finished`` is then true).""",
+    )
+    max_lines = Int(
+        200,
+        help="""How many of the log's last lines are shown; the Full log
+        button shows every line kept. Example: 50. Default: 200.""",
+    )
+    line_count = Int(
+        0,
+        help="How many log lines have arrived so far.",
+    )
+    following = Bool(
+        False,
+        help="Whether the monitor is following the run right now.",
+    )
+
+    def __init__(self, run: Run, *, max_lines: int = 200, **kwargs: Any) -> None:
+        self.run = run
+        self._lock = threading.RLock()
+        self._tail: collections.deque[str] = collections.deque(maxlen=max_lines)
+        self._kept: collections.deque[str] = collections.deque(maxlen=MAX_KEPT_LINES)
+        self._dirty = False
+        self._dropped = False
+        self._message = ""
+        self._painted_at = 0.0
+        self._stop_ticking = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        info = run.info
+        self._since = info.created or datetime.now(timezone.utc)
+
+        where = f" in namespace {info.namespace}" if info.namespace else ""
+        self._title = widgets.HTML(
+            f"<b>{escaped(info.name)}</b> ({escaped(info.backend)}{escaped(where)})"
+        )
+        self._status_line = widgets.HTML()
+        self._status_line.add_class("dh-monitor-status")
+        self._elapsed = widgets.Label()
+        self._elapsed.add_class("dh-monitor-elapsed")
+        self._progress = widgets.IntProgress(
+            min=0,
+            max=DONE_STEP,
+            bar_style="info",
+            layout=widgets.Layout(width="160px"),
+        )
+        self.cancel_button = widgets.Button(
+            description="Cancel",
+            icon="stop",
+            button_style="warning",
+            tooltip="Stop the run and delete what it made",
+        )
+        self.cancel_button.add_class("dh-monitor-cancel")
+        self.cancel_button.on_click(lambda _button: self._cancel_clicked())
+        self.full_log = widgets.ToggleButton(
+            description="Full log",
+            icon="list",
+            tooltip="Show every line of the log instead of the last ones",
+        )
+        self.full_log.add_class("dh-monitor-full-log")
+        self.full_log.observe(lambda _change: self._paint_logs(), "value")
+        self._logs = widgets.HTML()
+        self._logs.add_class("dh-monitor-logs")
+
+        super().__init__(
+            children=[
+                self._title,
+                widgets.HBox(
+                    [self._progress, self._elapsed, self.cancel_button, self.full_log],
+                    layout=widgets.Layout(align_items="center"),
+                ),
+                self._status_line,
+                self._logs,
+            ],
+            **kwargs,
+        )
+        self.add_class("dh-monitor")
+        self.max_lines = max_lines
+        self.show_status(run.status)
+        self._paint_logs()
+
+    @validate("max_lines")
+    def _check_max_lines(self, proposal: dict[str, Any]) -> int:
+        value: int = proposal["value"]
+        if value < 1:
+            raise TraitError(
+                f"max_lines is {value}; show at least 1 line (the full log is "
+                "one click away)."
+            )
+        with self._lock:
+            self._tail = collections.deque(self._kept, maxlen=value)
+        return value
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has finished (succeeded, failed or was cancelled)."""
+        return self.status is not None and self.status.phase.finished
+
+    @property
+    def logs(self) -> list[str]:
+        """Every log line kept so far (the last ``MAX_KEPT_LINES``)."""
+        with self._lock:
+            return list(self._kept)
+
+    def follow(self) -> Status:
+        """Show the run as it goes and block until it finishes; the final status.
+
+        A KeyboardInterrupt (the notebook's stop button) stops the following
+        and reaches the caller; the run itself goes on unless the caller
+        cancels it. An error of the runs layer is shown, then raised.
+        """
+        from dh_jupyter.runs.follow import follow
+
+        if threading.current_thread() is not self._thread:
+            # The kernel is busy with this cell, so a click could only be
+            # handled after the run ends; the stop button is the way out.
+            self.cancel_button.tooltip = (
+                "The cell is busy following this run; press the notebook's "
+                "stop button to interrupt it."
+            )
+        self._begin()
+        try:
+            final = follow(self.run, self.show_status, self.add_line)
+        except KeyboardInterrupt:
+            self._say("Stopped following the run (interrupted).")
+            raise
+        except DhJupyterError as error:
+            self._say(str(error))
+            raise
+        finally:
+            self._end()
+        self.show_status(final)
+        return final
+
+    def start(self) -> None:
+        """Follow the run in a background thread, so Cancel stays clickable."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._follow_quietly,
+            name=f"dh-jupyter-monitor-{self.run.name}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> Status | None:
+        """Wait for ``start()``'s following to end; the final status, or None."""
+        self._done.wait(timeout)
+        return self.status if self.finished else None
+
+    def cancel(self) -> None:
+        """Cancel the run; its status becomes cancelled as the runs layer sees it."""
+        self.cancel_button.disabled = True
+        self.cancel_button.description = "Cancelling..."
+        try:
+            self.run.cancel()
+        finally:
+            self.cancel_button.description = "Cancel"
+            self.cancel_button.disabled = self.finished
+
+    def show_status(self, status: Status) -> None:
+        """Show ``status``: the plain-words line, progress and elapsed time."""
+        with self._lock:
+            self.status = status
+            self._paint_status()
+
+    def add_line(self, line: str) -> None:
+        """Add one log line; the log is repainted at most every quarter second."""
+        with self._lock:
+            if len(self._kept) == MAX_KEPT_LINES:
+                self._dropped = True
+            self._kept.append(line)
+            self._tail.append(line)
+            self.line_count += 1
+            self._dirty = True
+            if time.monotonic() - self._painted_at >= PAINT_INTERVAL:
+                self._paint_logs()
+
+    def _follow_quietly(self) -> None:
+        try:
+            self.follow()
+        except DhJupyterError as error:
+            logger.warning("Stopped following run %s: %s", self.run.name, error)
+
+    def _begin(self) -> None:
+        self.following = True
+        self._stop_ticking.clear()
+        threading.Thread(
+            target=self._tick, name="dh-jupyter-monitor-clock", daemon=True
+        ).start()
+
+    def _end(self) -> None:
+        self._stop_ticking.set()
+        self.following = False
+        with self._lock:
+            self._paint_logs()
+            self._paint_status()
+        self._done.set()
+
+    def _tick(self) -> None:
+        """Once a second, move the clocks on and paint lines that wait."""
+        while not self._stop_ticking.wait(1.0):
+            with self._lock:
+                self._paint_status()
+                if self._dirty:
+                    self._paint_logs()
+
+    def _cancel_clicked(self) -> None:
+        try:
+            self.cancel()
+        except DhJupyterError as error:
+            self._say(str(error))
+
+    def _say(self, text: str) -> None:
+        """Show a sentence under the status line, in the error colour."""
+        with self._lock:
+            self._message = text
+            self._paint_status()
+
+    def _paint_status(self) -> None:
+        status = self.status
+        now = datetime.now(timezone.utc)
+        seconds = (
+            status.elapsed(now)
+            if status is not None and status.phase.finished
+            else (now - self._since).total_seconds()
+        )
+        self._elapsed.value = f"{clock(max(0.0, seconds or 0.0))} elapsed"
+        line = escaped(status.describe(now)) if status is not None else ""
+        if self._message:
+            line += (
+                f'<br><span style="color: {ERROR_COLOR}">'
+                f"{escaped(self._message)}</span>"
+            )
+        self._status_line.value = line
+        if status is None:
+            return
+        if status.phase.finished:
+            self._progress.value = DONE_STEP
+            self._progress.bar_style = BAR_STYLES[status.phase]
+            self.cancel_button.disabled = True
+        else:
+            self._progress.value = STEPS[status.phase]
+            self._progress.bar_style = "info"
+        self._progress.description = status.phase.value
+
+    def _paint_logs(self) -> None:
+        with self._lock:
+            shown = list(self._kept) if self.full_log.value else list(self._tail)
+            self._dirty = False
+            self._painted_at = time.monotonic()
+        hidden = self.line_count - len(shown)
+        notes = []
+        if self._dropped and self.full_log.value:
+            notes.append(
+                f"(only the last {MAX_KEPT_LINES} lines are kept; "
+                "run.logs() reads the whole log again)"
+            )
+        elif hidden > 0:
+            notes.append(f"({hidden} earlier lines: press Full log to see them)")
+        self.full_log.description = (
+            f"Last {self.max_lines} lines" if self.full_log.value else "Full log"
+        )
+        text = "\n".join([*notes, *shown])
+        self._logs.value = (
+            f'<pre style="max-height: 360px; overflow: auto; margin: 0">'
+            f"{escaped(text)}</pre>"
+            if text
+            else ""
+        )

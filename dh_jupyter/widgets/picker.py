@@ -1,0 +1,452 @@
+"""``ResourcePicker``: the run spec as a form, for people who would rather click.
+
+The form is a ``VBox`` of stock ipywidgets (so it renders wherever
+ipywidgets do): a profile chooser, one tab per section (resources, volumes,
+environment, scheduling, Job), the spec layer's problems beside the fields
+they concern, a Submit button that is off while the form is invalid and
+says why, and a live YAML preview of the Job.
+
+It is two-way: ``picker.spec`` is the ``RunSpec`` the form describes,
+``ResourcePicker(spec=...)`` and ``picker.load(...)`` fill the form from a
+spec or a seed dict, and ``picker.run_kwargs`` is the seed-shaped dict the
+DigitalHub SDK's ``function.run(**kwargs)`` takes. ``%%dhrun --spec picker``
+uses ``picker.spec``.
+
+Every check is the spec layer's: the form never decides on its own what is
+valid, it only puts the spec layer's sentences where the user is looking.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import ipywidgets as widgets
+from traitlets import Bool, Instance, List, TraitError, Unicode, observe, validate
+
+from dh_jupyter.config import DhJupyter, settings
+from dh_jupyter.errors import DhJupyterError
+from dh_jupyter.spec import RunSpec, SpecError
+from dh_jupyter.widgets.choices import ChoicesLoader, ClusterChoices, Lookup
+from dh_jupyter.widgets.environment import EnvironmentSection
+from dh_jupyter.widgets.fields import ERROR_COLOR, NOTE_COLOR, Field, Section, escaped
+from dh_jupyter.widgets.monitor import RunMonitor
+from dh_jupyter.widgets.options import OptionsSection
+from dh_jupyter.widgets.preview import Preview, job_yaml
+from dh_jupyter.widgets.resources import ResourcesSection
+from dh_jupyter.widgets.scheduling import SchedulingSection
+from dh_jupyter.widgets.volumes import VolumesSection
+
+logger = logging.getLogger(__name__)
+
+NO_PROFILE = "(no profile)"
+_LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
+
+
+class ResourcePicker(widgets.VBox):
+    """A form for the run spec, with validation as you type and a Job preview.
+
+    Examples
+    --------
+    >>> picker = ResourcePicker(code="print('hello')")
+    >>> picker                           # the form; Submit runs the code
+    >>> picker.load({"resources": {"gpu": {"limits": 1}}})
+    >>> picker.spec                      # a RunSpec, or SpecError if invalid
+    >>> function.run(**picker.run_kwargs)  # the DigitalHub SDK
+    """
+
+    code = Unicode(
+        "",
+        help="""The Python code Submit runs with the form's spec. Example:
+        "import torch; print(torch.cuda.is_available())". Default: "" (Submit
+        stays off until there is code).""",
+    )
+    profile = Unicode(
+        "",
+        help="""The configured profile (DhJupyter.profiles) last chosen; setting
+        it fills the form with that profile, which the user can then change.
+        Example: "gpu-v100". Default: "" (none).""",
+    )
+    valid = Bool(
+        False,
+        help="Whether the form describes a valid run spec right now.",
+    )
+    problems = List(
+        Unicode(),
+        help="""Every problem with the form, as "field: sentence", in the
+        spec layer's words; empty when the form is valid.""",
+    )
+    choices = Instance(
+        ClusterChoices,
+        help="""What the cluster offered when it was last read: claims,
+        config maps, secret names, GPU models, node taints, queues.""",
+    )
+    monitor = Instance(
+        RunMonitor,
+        allow_none=True,
+        help="The monitor of the run Submit started last, if any.",
+    )
+
+    def __init__(
+        self,
+        spec: RunSpec | Mapping[str, Any] | None = None,
+        *,
+        code: str = "",
+        profile: str = "",
+        config: DhJupyter | None = None,
+        lookup: Lookup | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._config = config or settings()
+        self._depth = 0
+        self._lock = threading.RLock()
+        self._spec: RunSpec | None = None
+        self._error: SpecError | None = None
+        self._loader = ChoicesLoader(lookup or self._read_cluster, self._loaded)
+        self._looked_up = False
+
+        self.resources = ResourcesSection()
+        self.volumes = VolumesSection()
+        self.environment = EnvironmentSection()
+        self.scheduling = SchedulingSection()
+        self.options = OptionsSection(self._config)
+        self.sections: tuple[Section, ...] = (
+            self.resources,
+            self.volumes,
+            self.environment,
+            self.scheduling,
+            self.options,
+        )
+
+        self.profile_dropdown = widgets.Dropdown(
+            options=[(NO_PROFILE, ""), *((n, n) for n in self._config.profiles)],
+            description="Profile",
+            style={"description_width": "initial"},
+        )
+        self.profile_dropdown.add_class("dh-profile")
+        self._cluster_note = widgets.HTML()
+        self._cluster_note.add_class("dh-cluster-note")
+        self.refresh_button = widgets.Button(
+            description="Refresh",
+            icon="refresh",
+            tooltip="Read the cluster's claims, secrets, GPUs and queues again",
+        )
+        self.refresh_button.on_click(lambda _button: self.refresh_choices())
+        self.tabs = widgets.Tab(
+            children=self.sections, titles=[s.title for s in self.sections]
+        )
+        self._general = widgets.HTML()
+        self._general.add_class("dh-problems")
+        self.submit_button = widgets.Button(
+            description="Submit", icon="play", button_style="primary"
+        )
+        self.submit_button.add_class("dh-submit")
+        self.submit_button.on_click(lambda _button: self._submit_clicked())
+        self._submit_note = widgets.HTML()
+        self._submit_note.add_class("dh-submit-note")
+        self.preview = Preview()
+        preview_box = widgets.Accordion(
+            children=[self.preview],
+            titles=["Job preview (YAML, with the configured defaults)"],
+            selected_index=0,
+        )
+        self._run_area = widgets.VBox()
+
+        super().__init__(
+            children=[
+                widgets.HBox(
+                    [self.profile_dropdown, self.refresh_button, self._cluster_note],
+                    layout=widgets.Layout(align_items="center"),
+                ),
+                self.tabs,
+                self._general,
+                widgets.HBox(
+                    [self.submit_button, self._submit_note],
+                    layout=widgets.Layout(align_items="center"),
+                ),
+                preview_box,
+                self._run_area,
+            ],
+            **kwargs,
+        )
+        self.add_class("dh-picker")
+        self.choices = ClusterChoices()
+        self._say_cluster("Cluster choices are read when the picker is shown.")
+        for section in self.sections:
+            section.observe(lambda _change: self._update(), "revision")
+        widgets.link((self.profile_dropdown, "value"), (self, "profile"))
+
+        with self._batch():
+            if profile:
+                self.profile = profile
+            if spec is not None:
+                self.load(spec)
+            self.code = code
+
+    # The two-way API
+
+    @property
+    def spec(self) -> RunSpec:
+        """The ``RunSpec`` the form describes; ``SpecError`` with every problem."""
+        with self._lock:
+            if self._spec is None:
+                raise self._error or SpecError("", "the form is not complete.")
+            return self._spec
+
+    @property
+    def run_kwargs(self) -> dict[str, Any]:
+        """The seed-shaped dict for the DigitalHub SDK's ``function.run(**kwargs)``."""
+        return self.spec.to_dict()
+
+    def load(self, value: RunSpec | Mapping[str, Any]) -> None:
+        """Fill the form from a ``RunSpec`` or a seed dict (``SpecError`` if bad)."""
+        spec = value if isinstance(value, RunSpec) else RunSpec.from_dict(value)
+        with self._batch():
+            for section in self.sections:
+                section.fill(spec)
+
+    def refresh_choices(self) -> threading.Thread:
+        """Read the cluster's choices again, in a background thread."""
+        self._looked_up = True
+        self.refresh_button.disabled = True
+        self._say_cluster("Reading the cluster...")
+        return self._loader.start(self.options.namespace or self._config.namespace)
+
+    def wait_for_choices(self, timeout: float | None = None) -> ClusterChoices:
+        """Block until a running lookup is done; the choices known then."""
+        self._loader.wait(timeout)
+        return self.choices
+
+    def submit(self) -> RunMonitor:
+        """Run ``code`` with the form's spec and follow it below the form.
+
+        The run is followed in a background thread, so the kernel stays free
+        and the monitor's Cancel button works. Raises ``SpecError`` when the
+        form is invalid and ``DhJupyterError`` when the run cannot start.
+        """
+        from dh_jupyter.runs import submit
+
+        spec = self._config.default_spec().merged(self.spec)
+        if not self.code.strip():
+            raise SpecError(
+                "code",
+                "there is no code to run; give it as ResourcePicker(code=...) "
+                "or set picker.code.",
+            )
+        self.submit_button.disabled = True
+        self.submit_button.description = "Submitting..."
+        try:
+            run = submit(spec, self.code, backend=self._config.backend)
+            monitor = RunMonitor(run)
+            self._run_area.children = (monitor,)
+            self.monitor = monitor
+            monitor.start()
+            return monitor
+        finally:
+            self._show_submit()
+
+    # Reacting to the form
+
+    @validate("profile")
+    def _check_profile(self, proposal: dict[str, Any]) -> str:
+        name: str = proposal["value"]
+        if name:
+            try:
+                self._config.profile(name)
+            except SpecError as error:
+                raise TraitError(str(error)) from None
+        return name
+
+    @observe("profile")
+    def _profile_chosen(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.load(self._config.profile(change["new"]))
+
+    @observe("code")
+    def _code_changed(self, change: dict[str, Any]) -> None:
+        self._update()
+
+    @observe("choices")
+    def _offer_choices(self, change: dict[str, Any]) -> None:
+        choices: ClusterChoices = change["new"]
+        with self._lock:
+            for section in self.sections:
+                use = getattr(section, "use_choices", None)
+                if use is not None:
+                    use(choices)
+
+    def _update(self) -> None:
+        """Check the whole form again, put problems beside fields, redo the preview."""
+        if self._depth:
+            return
+        with self._lock:
+            state: dict[str, Any] = {}
+            problems: list[SpecError] = []
+            for section in self.sections:
+                state.update(section.state)
+                problems.extend(section.problems)
+
+            spec: RunSpec | None = None
+            try:
+                spec = RunSpec.from_dict(state)
+            except SpecError as error:
+                problems.extend(error.errors)
+
+            gpu_type = state.get("gpu_type")
+            self.scheduling.select_gpu(
+                {self._config.gpu_product_label: gpu_type}
+                if isinstance(gpu_type, str) and gpu_type
+                else {}
+            )
+
+            text = ""
+            if spec is not None and not problems:
+                try:
+                    full = self._config.default_spec().merged(spec)
+                    text = job_yaml(full, self._config.job_defaults(), self.code)
+                except SpecError as error:
+                    problems.extend(error.errors)
+                except DhJupyterError as error:
+                    problems.append(SpecError("code", str(error)))
+
+            self._spec = spec if not problems else None
+            self._error = SpecError.combine(problems) if problems else None
+            self._place(problems)
+            if text:
+                self.preview.text = text
+            self.preview.stale = bool(problems)
+            self.problems = [str(error) for error in problems]
+            self.valid = not problems
+            self._show_submit()
+
+    def _place(self, problems: list[SpecError]) -> None:
+        """Show each problem beside its field; the rest above Submit."""
+        fields = [f for section in self.sections for f in section.all_fields()]
+        by_path = {field.path: field for field in fields if field.path}
+        found: dict[int, list[str]] = {}
+        general: list[str] = []
+        for error in problems:
+            field = _field_for(error.field, by_path, fields)
+            if field is None:
+                general.append(str(error))
+            else:
+                found.setdefault(id(field), []).append(error.problem)
+        for field in fields:
+            field.problem = " ".join(found.get(id(field), []))
+        self._general.value = "".join(
+            f'<div style="color: {ERROR_COLOR}">{escaped(text)}</div>'
+            for text in general
+        )
+
+    def _show_submit(self) -> None:
+        """Turn Submit on or off, and say why it is off."""
+        button = self.submit_button
+        count = len(self.problems)
+        busy = self.monitor is not None and self.monitor.following
+        if count:
+            plural = "" if count == 1 else "s"
+            button.description = f"Fix {count} problem{plural} to submit"
+            reason = f"Submit is off: {self.problems[0]}"
+            if count > 1:
+                reason += f" (and {count - 1} more, shown beside their fields)"
+        elif not self.code.strip():
+            button.description = "Submit"
+            reason = (
+                "Submit is off: there is no code to run; give it as "
+                "ResourcePicker(code=...) or set picker.code."
+            )
+        else:
+            button.description = "Submit"
+            reason = "A run is going; Submit starts another." if busy else ""
+        button.disabled = bool(count) or not self.code.strip()
+        button.tooltip = reason
+        color = NOTE_COLOR if not button.disabled else ERROR_COLOR
+        self._submit_note.value = (
+            f'<span style="color: {color}">{escaped(reason)}</span>' if reason else ""
+        )
+
+    def _submit_clicked(self) -> None:
+        try:
+            self.submit()
+        except DhJupyterError as error:
+            # A click has no caller to raise to; the sentence goes beside it.
+            self._submit_note.value = (
+                f'<span style="color: {ERROR_COLOR}">{escaped(str(error))}</span>'
+            )
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        self._update()
+
+    # Cluster choices
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # The cluster is read when the picker is first shown, not when it
+        # is built, so building one stays fast and costs no cluster call.
+        if not self._looked_up:
+            self.refresh_choices()
+        return super()._repr_mimebundle_(**kwargs)
+
+    def _read_cluster(self, namespace: str) -> ClusterChoices:
+        from dh_jupyter.widgets.lookup import read_cluster
+
+        return read_cluster(namespace, self._config)
+
+    def _loaded(self, choices: ClusterChoices) -> None:
+        """Take the lookup's result (called from the lookup's thread)."""
+        self.choices = choices
+        self.refresh_button.disabled = False
+        self._say_cluster(_describe_choices(choices))
+
+    def _say_cluster(self, text: str) -> None:
+        self._cluster_note.value = (
+            f'<span style="color: {NOTE_COLOR}">{escaped(text)}</span>'
+        )
+
+
+def _field_for(
+    path: str, by_path: Mapping[str, Field], fields: list[Field]
+) -> Field | None:
+    """The field a problem at ``path`` belongs beside, if any."""
+    # A deeper path (inside the affinity) belongs to the field holding it.
+    probe = path
+    while probe:
+        if probe in by_path:
+            return by_path[probe]
+        shorter = _LAST_STEP.sub("", probe)
+        if shorter == probe:
+            break
+        probe = shorter
+    # A shallower path (a whole volume) goes beside its first field.
+    if not path:
+        return None
+    inside = (f"{path}.", f"{path}[")
+    return next((field for field in fields if field.path.startswith(inside)), None)
+
+
+def _describe_choices(choices: ClusterChoices) -> str:
+    """One line on what the cluster offered, or why it offered nothing."""
+    if "cluster" in choices.unread:
+        return f"Type names freely: {choices.unread['cluster']}"
+    counts = [
+        (len(choices.claims), "claim"),
+        (len(choices.config_maps), "config map"),
+        (len(choices.secrets), "secret"),
+        (len(choices.gpus), "GPU model"),
+        (len(choices.queues), "queue"),
+    ]
+    found = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
+    text = f'From namespace "{choices.namespace}": {found}.'
+    if choices.unread:
+        missed = "; ".join(choices.unread.values())
+        text += f" Type the others freely ({missed})."
+    return text
