@@ -141,6 +141,64 @@ class DhJupyter(Configurable):
             gpu_product_label=self.gpu_product_label,
         )
 
+    # The local backend. Where its runs are kept, and the local files and
+    # folders that stand in for the cluster's claims, config maps and
+    # Secrets when a spec names them.
+
+    local_state_dir = Unicode(
+        "",
+        help="""The folder where the local backend keeps its runs, one
+        sub-folder per run with its status, logs and code, so runs can be
+        listed and followed again after a kernel restart, and by the Jupyter
+        server. Empty means "dh-jupyter/runs" in Jupyter's data folder (see
+        `jupyter --data-dir`). Example: "/scratch/me/dh-runs". Default: "".""",
+    ).tag(config=True)
+
+    local_volumes = Dict(
+        value_trait=Unicode(),
+        help="""Local folders standing in for the cluster's volumes when a run
+        uses the local backend, keyed like --volume: "pvc:CLAIM" for a
+        persistent volume claim, "configmap:NAME" for a config map (a folder
+        with one file per key). The folder is made visible at the volume's
+        mount path through a symbolic link. Example: {"pvc:datasets":
+        "~/data", "configmap:settings": "~/settings"}. Default: {}.""",
+    ).tag(config=True)
+
+    local_secrets = Dict(
+        value_trait=Unicode(),
+        help="""Local files standing in for the cluster's Secrets when a run
+        uses the local backend: a Secret's name to a file of KEY=VALUE lines,
+        or to a folder with one file per key (the layout of a mounted
+        Secret). Its keys become environment variables of runs that list the
+        Secret in "secrets"; a folder can also be mounted as a "secret"
+        volume. Values are read when a run starts and never stored or shown.
+        Example: {"hf-token": "~/.secrets/hf-token.env"}. Default: {}.""",
+    ).tag(config=True)
+
+    @validate("local_volumes")
+    def _check_local_volumes(self, proposal: dict[str, Any]) -> dict[str, str]:
+        value: dict[str, str] = proposal["value"]
+        for key in value:
+            kind, colon, name = key.partition(":")
+            if colon and kind in ("pvc", "configmap") and name:
+                continue
+            if kind in ("pvc", "configmap"):
+                fix = f'name the object after the colon, such as "{kind}:data"'
+            elif kind == "secret" and name:
+                fix = (
+                    f'map Secrets in DhJupyter.local_secrets instead: {{"{name}": '
+                    f'"{value[key]}"}}'
+                )
+            else:
+                fix = (
+                    f'write "pvc:{key}" for a claim or "configmap:{key}" for a '
+                    "config map"
+                )
+            raise TraitError(
+                f'DhJupyter.local_volumes: "{key}" is not a volume key; {fix}.'
+            )
+        return value
+
 
 def _checked(spec: object, where: str) -> None:
     if not isinstance(spec, dict):
