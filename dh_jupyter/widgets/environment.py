@@ -25,7 +25,7 @@ class EnvironmentSection(Section):
         self._choices = ClusterChoices()
         self.env = RowList(
             "env",
-            lambda: PairRow("name", "NAME, e.g. MY_SETTING", "value"),
+            lambda: PairRow("name", "NAME, e.g. MY_SETTING", "value", strip=False),
             add_label="Add variable",
             on_change=self.changed,
         )

@@ -84,11 +84,13 @@ class Field(widgets.HBox):
         path: str = "",
         relative: str = "",
         convert: Callable[[Any], Any] | None = None,
+        strip: bool = True,
         **kwargs: Any,
     ) -> None:
         self.control = control
         self.relative = relative
         self._convert = convert
+        self._strip = strip
         self._default = control.value
         self._filling = False
         self._note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 6px"))
@@ -107,7 +109,9 @@ class Field(widgets.HBox):
         """The value for the run spec, or ``None`` to leave the key out."""
         raw = self.control.value
         if isinstance(self.control, (widgets.Text, widgets.Textarea)):
-            raw = raw.strip()
+            # Names never have spaces at their ends; a variable's value may.
+            if self._strip:
+                raw = raw.strip()
             if not raw:
                 return None
         elif not self.touched and raw == self._default:
@@ -355,10 +359,12 @@ class Section(widgets.VBox):
 class PairRow(Row):
     """A key and a value: an environment variable, a label, a node selector."""
 
-    def __init__(self, key_name: str, key_hint: str, value_hint: str) -> None:
+    def __init__(
+        self, key_name: str, key_hint: str, value_hint: str, *, strip: bool = True
+    ) -> None:
         self.fields = {
             key_name: Field(text_control(key_hint, options=True), relative=key_name),
-            "value": Field(text_control(value_hint), relative="value"),
+            "value": Field(text_control(value_hint), relative="value", strip=strip),
         }
         super().__init__()
 

@@ -280,12 +280,10 @@ class RunMonitor(widgets.VBox):
     def _paint_status(self) -> None:
         status = self.status
         now = datetime.now(timezone.utc)
-        seconds = (
-            status.elapsed(now)
-            if status is not None and status.phase.finished
-            else (now - self._since).total_seconds()
-        )
-        self._elapsed.value = f"{clock(max(0.0, seconds or 0.0))} elapsed"
+        # From submission, so time spent waiting for a node counts too.
+        end = (status.finished if status is not None else None) or now
+        seconds = (end - self._since).total_seconds()
+        self._elapsed.value = f"{clock(max(0.0, seconds))} elapsed"
         line = escaped(status.describe(now)) if status is not None else ""
         if self._message:
             line += (
