@@ -9,6 +9,7 @@ the spec layer itself, so the form can never drift from it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import yaml
 from traitlets import TraitError
 
 from dh_jupyter.config import DhJupyter
+from dh_jupyter.runs.status import Phase
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.widgets.fields import Field
 from dh_jupyter.widgets.picker import ResourcePicker
@@ -691,3 +693,60 @@ def test_the_form_checks_its_fields_once_per_load_not_once_per_field() -> None:
     picker.load(SEED)
 
     assert len(previews) == 1
+
+
+# Submit
+
+
+def local(tmp_path: Path, **kwargs: Any) -> DhJupyter:
+    """A configuration that runs cells with the local backend under tmp_path."""
+    return DhJupyter(backend="local", local_state_dir=str(tmp_path), **kwargs)
+
+
+def test_submit_runs_the_code_and_the_monitor_reaches_succeeded_with_the_logs(
+    tmp_path: Path,
+) -> None:
+    picker = make(config=local(tmp_path), code="print('hello from the picker')")
+    type_into(picker.resources.quantities["cpu", "requests"], "100m")
+    states: list[bool] = []
+    picker.submit_button.observe(
+        lambda change: states.append(change["new"]), "disabled"
+    )
+
+    picker.submit_button.click()
+    monitor = picker.monitor
+    assert monitor is not None
+    final = monitor.join(timeout=120)
+
+    assert final is not None
+    assert final.phase is Phase.SUCCEEDED, final.describe()
+    assert "hello from the picker" in monitor.logs
+    assert "hello from the picker" in monitor._logs.value
+    assert picker._run_area.children == (monitor,)
+    # Off while it worked, and on again once the run was started.
+    assert states[:1] == [True]
+    assert not picker.submit_button.disabled
+
+
+def test_a_run_that_cannot_start_says_why_beside_submit(tmp_path: Path) -> None:
+    picker = make(config=local(tmp_path), code="print('never')")
+    row = picker.environment.secrets.add()
+    type_into(row.fields[""], "hf-token")
+
+    picker.submit_button.click()
+
+    assert picker.monitor is None
+    assert "hf-token" in picker._submit_note.value
+    assert not picker.submit_button.disabled
+
+
+def test_submit_from_code_raises_what_the_click_shows(tmp_path: Path) -> None:
+    picker = make(config=local(tmp_path))
+
+    with pytest.raises(SpecError, match="no code to run"):
+        picker.submit()
+
+    type_into(picker.resources.quantities["cpu", "requests"], "lots")
+    picker.code = "pass"
+    with pytest.raises(SpecError, match="lots"):
+        picker.submit()

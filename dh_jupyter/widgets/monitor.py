@@ -28,7 +28,7 @@ from traitlets import Bool, Instance, Int, TraitError, validate
 from dh_jupyter.errors import DhJupyterError
 from dh_jupyter.runs.base import Run
 from dh_jupyter.runs.status import Phase, Status, clock
-from dh_jupyter.widgets.fields import ERROR_COLOR, escaped
+from dh_jupyter.widgets.fields import ERROR_COLOR, NOTE_COLOR, escaped
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class RunMonitor(widgets.VBox):
         self._kept: collections.deque[str] = collections.deque(maxlen=MAX_KEPT_LINES)
         self._dirty = False
         self._dropped = False
-        self._message = ""
+        self._message: tuple[str, bool] = ("", False)
         self._painted_at = 0.0
         self._stop_ticking = threading.Event()
         self._done = threading.Event()
@@ -182,10 +182,10 @@ class RunMonitor(widgets.VBox):
         try:
             final = follow(self.run, self.show_status, self.add_line)
         except KeyboardInterrupt:
-            self._say("Stopped following the run (interrupted).")
+            self.say("Stopped following the run (interrupted).")
             raise
         except DhJupyterError as error:
-            self._say(str(error))
+            self.say(str(error))
             raise
         finally:
             self._end()
@@ -269,12 +269,12 @@ class RunMonitor(widgets.VBox):
         try:
             self.cancel()
         except DhJupyterError as error:
-            self._say(str(error))
+            self.say(str(error))
 
-    def _say(self, text: str) -> None:
-        """Show a sentence under the status line, in the error colour."""
+    def say(self, text: str, *, error: bool = True) -> None:
+        """Show a sentence under the status line (in the error colour if ``error``)."""
         with self._lock:
-            self._message = text
+            self._message = (text, error)
             self._paint_status()
 
     def _paint_status(self) -> None:
@@ -285,11 +285,11 @@ class RunMonitor(widgets.VBox):
         seconds = (end - self._since).total_seconds()
         self._elapsed.value = f"{clock(max(0.0, seconds))} elapsed"
         line = escaped(status.describe(now)) if status is not None else ""
-        if self._message:
-            line += (
-                f'<br><span style="color: {ERROR_COLOR}">'
-                f"{escaped(self._message)}</span>"
-            )
+        text, error = self._message
+        if text:
+            color = ERROR_COLOR if error else NOTE_COLOR
+            line += f'<br><span style="color: {color}">{escaped(text)}</span>'
+
         self._status_line.value = line
         if status is None:
             return

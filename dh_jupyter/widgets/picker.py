@@ -228,7 +228,7 @@ class ResourcePicker(widgets.VBox):
         and the monitor's Cancel button works. Raises ``SpecError`` when the
         form is invalid and ``DhJupyterError`` when the run cannot start.
         """
-        from dh_jupyter.runs import submit
+        from dh_jupyter.runs.select import choose
 
         spec = self._config.default_spec().merged(self.spec)
         if not self.code.strip():
@@ -240,8 +240,13 @@ class ResourcePicker(widgets.VBox):
         self.submit_button.disabled = True
         self.submit_button.description = "Submitting..."
         try:
-            run = submit(spec, self.code, backend=self._config.backend)
+            # The picker's own configuration chooses, so a picker built with
+            # config=... runs where that configuration says.
+            choice = choose(None, self._config)
+            run = choice.backend.submit(spec, self.code)
             monitor = RunMonitor(run)
+            if choice.reason:
+                monitor.say(choice.reason, error=False)
             self._run_area.children = (monitor,)
             self.monitor = monitor
             monitor.start()
