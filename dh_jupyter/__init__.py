@@ -31,6 +31,11 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "dh-jupyter"}]
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    # The runs API lives in dh_jupyter.server, imported only when enabled.
+    return [{"module": "dh_jupyter.server"}]
+
+
 def load_ipython_extension(shell: InteractiveShell) -> None:
     """``%load_ext dh_jupyter``: register the magics without loading Kubernetes."""
     from dh_jupyter.magics import register
