@@ -44,4 +44,9 @@ def load_ipython_extension(shell: InteractiveShell) -> None:
 
 
 def __getattr__(name: str) -> Any:
+    # The picker needs ipywidgets, which importing the package must not load.
+    if name == "ResourcePicker":
+        from dh_jupyter.widgets.picker import ResourcePicker
+
+        return ResourcePicker
     raise AttributeError(f"module 'dh_jupyter' has no attribute {name!r}")
