@@ -139,6 +139,7 @@ class ResourcePicker(widgets.VBox):
         self.tabs = widgets.Tab(
             children=self.sections, titles=[s.title for s in self.sections]
         )
+        self.tabs.add_class("dh-sections")
         self._general = widgets.HTML()
         self._general.add_class("dh-problems")
         self.submit_button = widgets.Button(

@@ -99,7 +99,7 @@ class VolumeRow(Row):
         }
         for kind, own in self.by_type.items():
             for key, field in own.items():
-                field.add_class(f"dh-volume-{kind.replace('_', '-')}-{key}")
+                field.add_class(f"dh-volume-{kind}-{key}".replace("_", "-"))
                 self.fields[f"spec.{kind}.{key}"] = field
         self.volume_type.add_class("dh-volume-type")
         self.name.add_class("dh-volume-name")

@@ -1,0 +1,58 @@
+"""The picker walk-through notebook runs from top to bottom in a real kernel.
+
+``notebooks/picker.ipynb`` is documentation users run; executing it here
+(headless, with the local backend it configures itself) keeps it true.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "picker.ipynb"
+
+
+def _text(cell: Any) -> str:
+    """Everything a code cell printed or returned, as text."""
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append(output.get("text", ""))
+        parts.append(output.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+def test_the_picker_walk_through_runs_top_to_bottom(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    # The local backend keeps its runs in Jupyter's data folder.
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    )
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+
+    nbclient.NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=300,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+
+    texts = [_text(cell) for cell in notebook.cells if cell.cell_type == "code"]
+    everything = "\n".join(texts)
+    shown = next(c for c in notebook.cells if "picker = ResourcePicker" in c.source)
+    assert "application/vnd.jupyter.widget-view+json" in str(shown.outputs)
+    assert "'env': [{'name': 'GREETING', 'value': 'a picked spec'}]" in everything
+    assert 'did you mean "64G" or "64Gi"?' in everything
+    assert "Fix 1 problem to submit" in everything
+    assert "nvidia.com/gpu" in everything
+    assert "running with" in everything
+    assert texts[-1].startswith("succeeded in")
+    assert "hello from the picker" in texts[-1]
