@@ -1,0 +1,262 @@
+"""One run's state machine, fed by the namespace's shared watches.
+
+The informer calls back whenever the Job, one of its Pods, their Events or
+its Kueue Workload changes; the tracker recomputes the run's ``Status``
+(``runs.explain``) and wakes whoever waits. A status is final once the Job
+says it succeeded or failed, or the run was cancelled or its Job deleted;
+after that it never changes (a Job deleted later by its time-to-live does
+not turn a success into a cancellation).
+
+Waiting is a condition variable, never a polling loop: a waiter sleeps
+until the next change or its timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from dh_jupyter.cluster.informer import RunInformer, RunObjects, Subscription
+from dh_jupyter.runs.explain import Seen, explain
+from dh_jupyter.runs.status import Phase, Status
+
+logger = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+
+# Seconds to wait for the first lists of Jobs, Pods and Events.
+SYNC_TIMEOUT = 30.0
+
+
+class Tracker:
+    """The live status of the run whose Job is called ``name``."""
+
+    def __init__(
+        self,
+        informer: RunInformer,
+        name: str,
+        *,
+        job: Obj | None = None,
+        gpu_resource: str = "nvidia.com/gpu",
+    ) -> None:
+        self.informer = informer
+        self.name = name
+        self.gpu_resource = gpu_resource
+        self._changed = threading.Condition()
+        self._objects = RunObjects(job)
+        self._seen_job = job is not None
+        self._cancelled = False
+        self._deleted = False
+        self._final: Status | None = None
+        self._version = 0
+        self._holders = 0
+        self._subscription: Subscription | None = None
+        self._status = self._compute()
+
+    # following
+
+    @contextlib.contextmanager
+    def following(self) -> Iterator[None]:
+        """Keep the watches on this run for the duration of the block."""
+        with self._changed:
+            self._holders += 1
+        try:
+            self._subscribe()
+            yield
+        finally:
+            with self._changed:
+                self._holders -= 1
+            self._release_if_done()
+
+    def _subscribe(self) -> None:
+        with self._changed:
+            if self._subscription is not None:
+                return
+            self._subscription = self.informer.subscribe(self.name, self._on_change)
+        job = self._objects.job or {}
+        if job.get("metadata", {}).get("labels", {}).get(
+            "kueue.x-k8s.io/queue-name"
+        ) or job.get("spec", {}).get("suspend"):
+            self.informer.watch_workloads()
+        self.informer.wait_synced(SYNC_TIMEOUT)
+        self._on_change()
+
+    def _release_if_done(self) -> None:
+        with self._changed:
+            if self._holders or self._final is None or self._subscription is None:
+                return
+            subscription, self._subscription = self._subscription, None
+        subscription.cancel()
+
+    def _on_change(self) -> None:
+        objects = self.informer.objects(self.name)
+        with self._changed:
+            if self._final is not None:
+                self._objects = _keep_pods(self._objects, objects)
+                return
+            if objects.job is not None:
+                self._seen_job = True
+                if _needs_workload(objects.job):
+                    self.informer.watch_workloads()
+            elif objects.synced and self._seen_job:
+                # The Job vanished: keep what we last knew of it to explain.
+                self._deleted = True
+                objects = RunObjects(
+                    self._objects.job,
+                    objects.pods or self._objects.pods,
+                    objects.events or self._objects.events,
+                    objects.workload,
+                    True,
+                )
+            self._objects = objects
+            self._update()
+        self._release_if_done()
+
+    def _update(self) -> None:
+        status = self._compute()
+        if status != self._status:
+            self._status = status
+            self._version += 1
+            logger.debug("Run %s is now: %s", self.name, status.describe())
+        if self._is_final(status):
+            self._final = status
+        self._changed.notify_all()
+
+    def _compute(self) -> Status:
+        objects = self._objects
+        job = objects.job or {}
+        return explain(
+            Seen(
+                job=objects.job,
+                pods=objects.pods,
+                events=objects.events,
+                workload=objects.workload,
+                cancelled=self._cancelled,
+                deleted=self._deleted,
+                namespace=job.get("metadata", {}).get("namespace", ""),
+                gpu_resource=self.gpu_resource,
+            )
+        )
+
+    def _is_final(self, status: Status) -> bool:
+        if self._cancelled or self._deleted:
+            return True
+        job = self._objects.job or {}
+        for condition in job.get("status", {}).get("conditions") or []:
+            if condition.get("type") in ("Complete", "Failed"):
+                return bool(condition.get("status") == "True")
+        return False
+
+    # what callers use
+
+    @property
+    def status(self) -> Status:
+        """The latest status; the first call attaches to the watches."""
+        with self._changed:
+            if self._final is not None:
+                return self._final
+        with self.following(), self._changed:
+            return self._status
+
+    def objects(self) -> RunObjects:
+        with self._changed:
+            return self._objects
+
+    def mark_cancelled(self) -> None:
+        """This process is deleting the Job: the run ends as cancelled now."""
+        with self._changed:
+            if self._final is not None and self._final.phase.finished:
+                return
+            self._cancelled = True
+            self._update()
+        self._release_if_done()
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        on_status: Callable[[Status], None] | None = None,
+    ) -> Status:
+        """Block until the run finishes or ``timeout`` passes; see ``Run.wait``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.following():
+            reported = -1
+            while True:
+                with self._changed:
+                    status, version = self._status, self._version
+                if on_status is not None and version != reported:
+                    on_status(status)
+                    reported = version
+                if status.phase.finished:
+                    return status
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return status
+                with self._changed:
+                    if self._version == version:
+                        self._changed.wait(left)
+
+    def wait_until(
+        self, ready: Callable[[RunObjects, Status], bool], timeout: float | None
+    ) -> bool:
+        """Block until ``ready(objects, status)`` holds, or ``timeout`` passes."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while not ready(self._objects, self._final or self._status):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._changed.wait(left)
+            return True
+
+    @property
+    def finished(self) -> bool:
+        with self._changed:
+            return self._final is not None or self._status.phase.finished
+
+
+def _needs_workload(job: Obj) -> bool:
+    labels = job.get("metadata", {}).get("labels") or {}
+    return bool(
+        labels.get("kueue.x-k8s.io/queue-name") or job.get("spec", {}).get("suspend")
+    )
+
+
+def _keep_pods(old: RunObjects, new: RunObjects) -> RunObjects:
+    # After the end, pods may still change (their logs are being read) and
+    # may vanish with the Job: keep the newest known state of each.
+    pods = {pod["metadata"]["name"]: pod for pod in old.pods}
+    pods.update({pod["metadata"]["name"]: pod for pod in new.pods})
+    return RunObjects(
+        old.job if new.job is None else new.job,
+        tuple(pods.values()),
+        new.events or old.events,
+        new.workload or old.workload,
+        new.synced,
+    )
+
+
+def container_state(pod: Obj) -> str:
+    """``waiting``, ``running``, ``terminated`` or ``""`` for the cell's container."""
+    for status in pod.get("status", {}).get("containerStatuses") or []:
+        for key in ("terminated", "running", "waiting"):
+            if key in (status.get("state") or {}):
+                return key
+    if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+        return "terminated"
+    return ""
+
+
+def pod_named(objects: RunObjects, name: str) -> Obj | None:
+    for pod in objects.pods:
+        if pod["metadata"]["name"] == name:
+            return pod
+    return None
+
+
+def is_settled(status: Status) -> bool:
+    """Whether nothing more will happen to the run."""
+    return status.phase in (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED)
