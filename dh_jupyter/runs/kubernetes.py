@@ -226,13 +226,7 @@ class KubernetesRun(Run):
                 if not follow or self.tracker.finished:
                     return
                 # Sleep until a new pod appears or the run ends.
-                known = attempt
-                self.tracker.wait_until(
-                    lambda seen, status: (
-                        len(seen.pods) > known or status.phase.finished
-                    ),
-                    None,
-                )
+                self.tracker.wait_until(_more_pods_or_end(attempt), None)
 
     def _attempt_logs(self, pod: Obj, attempt: int, follow: bool) -> Iterator[str]:
         name = pod["metadata"]["name"]
