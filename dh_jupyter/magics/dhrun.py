@@ -161,7 +161,7 @@ class DhRunMagics(Magics):
         rows = [
             [
                 run.name,
-                run.status.describe(),
+                display.short_status(run.status),
                 display.resources_summary(run.info.resources),
                 display.age(run.info),
             ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from dh_jupyter.config import DhJupyter
@@ -61,6 +62,12 @@ def follow_as_widget(run: Run) -> Status:
     display(monitor)
     final: Status = monitor.follow()
     return final
+
+
+def short_status(status: Status, width: int = 70) -> str:
+    """The status line without the hint, cut to ``width`` for a table."""
+    text = replace(status, hint="").describe()
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def resources_summary(resources: Mapping[str, Mapping[str, str]]) -> str:
