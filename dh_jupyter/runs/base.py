@@ -75,6 +75,15 @@ class Run(abc.ABC):
     def cancel(self) -> None:
         """Stop the run and delete what it made; it ends as cancelled."""
 
+    def delete(self) -> None:
+        """Stop the run if it is going, then remove it and its logs.
+
+        The runs panel's Delete. A backend whose ``cancel`` already removes
+        everything (a Job and what it owns) keeps this default; one that
+        keeps finished runs around (their logs, for a while) overrides it.
+        """
+        self.cancel()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: {self.status.describe()}>"
 

@@ -16,7 +16,8 @@ All under the server's base URL; every answer is JSON.
     there is a new line, or after ``wait`` seconds (at most 30) with none;
     ask again with the ``offset`` returned until ``done`` is true.
 ``DELETE /dh-jupyter/runs/<name>``
-    Cancels the run and deletes what it made; 204 No Content.
+    Stops the run if it is going, then removes it and its logs (the panel's
+    Cancel and Delete); 204 No Content.
 
 Errors are ``{"message", "reason", "error"}``: the message is the one
 sentence the runs layer wrote for the user, ``error`` names its kind
@@ -181,9 +182,9 @@ class RunHandler(RunsHandler):
     @web.authenticated
     @authorized
     async def delete(self, name: str) -> None:
-        """Cancel the run and delete what it made."""
+        """Stop the run if it is going, then remove it and its logs."""
         with reported():
-            await self.service.cancel(self.run_name(name))
+            await self.service.delete(self.run_name(name))
         self.set_status(204)
         self.finish()
 

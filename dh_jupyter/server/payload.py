@@ -14,8 +14,12 @@ from typing import Any
 from dh_jupyter.runs.base import Run
 from dh_jupyter.runs.status import Status
 
+BOUNDS = ("requests", "limits")
 
-def run_payload(run: Run, now: datetime) -> dict[str, Any]:
+
+def run_payload(
+    run: Run, now: datetime, gpu_resource: str = "nvidia.com/gpu"
+) -> dict[str, Any]:
     """``run`` as a JSON-ready dict; ``age`` is in seconds at ``now``."""
     info = run.info
     created = _aware(info.created)
@@ -27,12 +31,31 @@ def run_payload(run: Run, now: datetime) -> dict[str, Any]:
         "notebook": info.notebook,
         "created": _iso(created),
         "age": _seconds_between(created, now),
-        "resources": {
-            kind: {bound: str(value) for bound, value in bounds.items()}
-            for kind, bounds in info.resources.items()
-        },
+        "resources": resources_payload(info.resources, gpu_resource),
         "status": status_payload(run.status, now),
     }
+
+
+def resources_payload(
+    resources: dict[str, dict[str, str]], gpu_resource: str
+) -> dict[str, dict[str, str]]:
+    """Resources by kind in the run spec's words: ``{"mem": {"requests": "2Gi"}}``.
+
+    Backends may keep them as a container has them (``{"requests":
+    {"memory": "2Gi"}}``); the panel always gets the spec's shape, so it
+    says "mem" and "gpu" as the ``%%dhrun`` flags do.
+    """
+    if not resources or not set(resources) <= set(BOUNDS):
+        return {
+            kind: {bound: str(value) for bound, value in bounds.items()}
+            for kind, bounds in resources.items()
+        }
+    words = {"memory": "mem", gpu_resource: "gpu"}
+    by_kind: dict[str, dict[str, str]] = {}
+    for bound in BOUNDS:
+        for name, amount in resources.get(bound, {}).items():
+            by_kind.setdefault(words.get(name, name), {})[bound] = str(amount)
+    return by_kind
 
 
 def status_payload(status: Status, now: datetime) -> dict[str, Any]:

@@ -74,9 +74,9 @@ class RunsService:
                 choice = await self.call(choose, None, self.config)
                 self._backend, self._reason = choice.backend, choice.reason
                 self.log.info(
-                    "dh_jupyter lists runs with the %s backend. %s",
+                    "dh_jupyter lists runs with the %s backend%s",
                     choice.backend.name,
-                    choice.reason,
+                    f": {choice.reason}" if choice.reason else ".",
                 )
         return self._backend, self._reason
 
@@ -84,9 +84,11 @@ class RunsService:
         """The user's runs, newest first, with the backend that holds them."""
         backend, reason = await self.backend()
 
+        gpu = self.config.gpu_resource
+
         def work() -> list[dict[str, Any]]:
             now = datetime.now(timezone.utc)
-            return [run_payload(run, now) for run in backend.runs()]
+            return [run_payload(run, now, gpu) for run in backend.runs()]
 
         runs = await self.call(work)
         return {"backend": backend.name, "reason": reason, "runs": runs}
@@ -95,20 +97,23 @@ class RunsService:
         """One run's details; ``NotFoundError`` when there is no such run."""
         backend, _ = await self.backend()
 
+        gpu = self.config.gpu_resource
+
         def work() -> dict[str, Any]:
-            return run_payload(backend.get(name), datetime.now(timezone.utc))
+            now = datetime.now(timezone.utc)
+            return run_payload(backend.get(name), now, gpu)
 
         return await self.call(work)
 
-    async def cancel(self, name: str) -> None:
-        """Stop the run called ``name`` and delete what it made."""
+    async def delete(self, name: str) -> None:
+        """Stop the run called ``name`` if it is going, then remove it and its logs."""
         backend, _ = await self.backend()
 
         def work() -> None:
-            backend.get(name).cancel()
+            backend.get(name).delete()
 
         await self.call(work)
-        self.log.info("dh_jupyter cancelled the run %s at the user's request.", name)
+        self.log.info("dh_jupyter deleted the run %s at the user's request.", name)
 
     async def logs(
         self, name: str, offset: int, *, wait: float, tail: int | None, limit: int

@@ -102,7 +102,7 @@ export interface IRunsClient {
   list(): Promise<IRunList>;
   get(name: string): Promise<IRun>;
   logs(name: string, query: ILogQuery): Promise<ILogChunk>;
-  /** Cancel the run and delete what it made. */
+  /** Stop the run if it is going, then remove it and its logs. */
   remove(name: string): Promise<void>;
 }
 

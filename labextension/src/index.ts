@@ -152,8 +152,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return confirmThenRemove(
           name,
           `Cancel ${name}?`,
-          'The run stops now, and its Job, pods and logs are deleted from ' +
-            'the cluster.',
+          'The run stops now and is removed with its logs (on a cluster: ' +
+            'its Job and pods).',
           'Cancel run',
           `${name} could not be cancelled`
         );
@@ -167,8 +167,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return confirmThenRemove(
           name,
           `Delete ${name}?`,
-          'Its Job and logs are removed from the cluster; this cannot be ' +
-            'undone.',
+          'The run and its logs are removed (on a cluster: its Job); this ' +
+            'cannot be undone.',
           'Delete',
           `${name} could not be deleted`
         );

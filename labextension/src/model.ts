@@ -146,7 +146,7 @@ export class RunsModel implements IDisposable {
   }
 
   /**
-   * Cancel or delete the run called `name`, then refresh.
+   * Stop the run called `name` if it is going and remove it, then refresh.
    *
    * Rejects with the server's error, so the caller can show it.
    */

@@ -78,7 +78,7 @@ export function renderRun(
   actions.append(button('logs', 'Logs', `Open the logs of ${run.name}`));
   const stop = status.done
     ? button('delete', 'Delete', `Delete ${run.name} and its logs`)
-    : button('cancel', 'Cancel', `Stop ${run.name} and delete it`);
+    : button('cancel', 'Cancel', `Stop ${run.name} and remove it`);
   stop.disabled = removing;
   actions.append(stop);
 
