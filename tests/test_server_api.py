@@ -225,8 +225,9 @@ def test_the_list_shows_each_run_with_status_notebook_resources_and_age(
     assert answer.body["backend"] == place.name
     by_name = {run["name"]: run for run in answer.body["runs"]}
     assert set(by_name) == {done.name, going.name}
-    # Newest first.
-    assert [run["name"] for run in answer.body["runs"]] == [going.name, done.name]
+    # Newest first; a cluster keeps creation times to the second only.
+    created = [run["created"] for run in answer.body["runs"]]
+    assert created == sorted(created, reverse=True)
     first = by_name[done.name]
     assert first["status"]["phase"] == "succeeded"
     assert first["status"]["done"] is True
@@ -466,3 +467,68 @@ def test_no_token_or_secret_value_is_in_any_answer(place: Place, api: Api) -> No
     for answer in answers:
         for value in forbidden:
             assert value not in answer.text
+
+
+@pytest.fixture
+def cluster(place: Place) -> Any:
+    """The kmock cluster behind the server (tests using it ask for Kubernetes)."""
+    assert place.kube is not None, "Parametrize the test with on_kubernetes."
+    return place.kube
+
+
+on_kubernetes = pytest.mark.parametrize("place", ["kubernetes"], indirect=True)
+
+
+@on_kubernetes
+@pytest.mark.parametrize(
+    ("verb", "kind", "status", "method", "on_run", "code", "error", "words"),
+    [
+        ("list", "jobs", 403, "GET", False, 403, "PermissionDeniedError", "list"),
+        ("get", "jobs", 403, "GET", True, 403, "PermissionDeniedError", "get"),
+        ("delete", "jobs", 403, "DELETE", True, 403, "PermissionDeniedError", "delete"),
+        ("get", "jobs", 404, "GET", True, 404, "NotFoundError", "no run called"),
+        ("list", "jobs", 401, "GET", False, 502, "CredentialsError", "log in again"),
+        ("list", "jobs", 503, "GET", False, 503, "ClusterUnavailableError", "503"),
+    ],
+)
+def test_a_cluster_refusal_comes_back_as_its_status_and_sentence(
+    place: Place,
+    cluster: Any,
+    api: Api,
+    verb: str,
+    kind: str,
+    status: int,
+    method: str,
+    on_run: bool,
+    code: int,
+    error: str,
+    words: str,
+) -> None:
+    run = place.submit("print('x')")
+    finished(run)
+    # Retried statuses (503) fail every attempt, the others the first.
+    cluster.fail(verb, kind, status, times=10 if status == 503 else 1)
+
+    answer = api.call(method, *((run.name,) if on_run else ()))
+
+    assert answer.code == code, answer.text
+    assert answer.body["error"] == error
+    assert words in answer.body["message"]
+    assert answer.body["message"].endswith(".")
+    assert cluster.token not in answer.text
+
+
+@on_kubernetes
+def test_an_unreachable_cluster_is_503_saying_what_to_check(
+    cluster: Any, api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The server connects at its first request, so the kubeconfig can still
+    # be swapped for one whose API server is not listening.
+    monkeypatch.setenv("KUBECONFIG", str(cluster.refused_kubeconfig(tmp_path / "k")))
+
+    answer = api.get()
+
+    assert answer.code == 503, answer.text
+    assert answer.body["error"] == "ClusterUnavailableError"
+    assert "Cannot reach the Kubernetes API" in answer.body["message"]
+    assert "KUBECONFIG" in answer.body["message"]
