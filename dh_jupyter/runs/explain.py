@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from dh_jupyter.runs.status import Phase, Status, span
+from dh_jupyter.runs.status import Phase, Status
 
 Obj = dict[str, Any]
 
@@ -110,7 +110,7 @@ def _failure(
     cause = condition.get("reason", "")
     if cause == "DeadlineExceeded":
         deadline = job.get("spec", {}).get("activeDeadlineSeconds")
-        limit = f" of {span(float(deadline))}" if deadline else ""
+        limit = f" of {duration(int(deadline))}" if deadline else ""
         return (
             f"it ran longer than its timeout{limit}",
             "Raise timeout, or make the cell finish sooner.",
@@ -472,34 +472,40 @@ def _split_reasons(text: str) -> list[str]:
 
 
 def _node_reason(seen: Seen, count: int, nodes: int, text: str) -> tuple[str, str]:
+    one = count == 1
     of = f"{count} of {nodes} nodes"
+
+    def verb(singular: str, plural: str) -> str:
+        return f"{of} {singular if one else plural}"
+
     insufficient = re.match(r"Insufficient (\S+)", text)
     if insufficient:
         resource = insufficient[1]
+        lack = verb("lacks", "lack")
         if resource == "cpu":
             return (
-                f"{of} lack free cpu",
-                "ask for less cpu (resources.cpu.requests) "
-                "or wait for running work to finish",
+                f"{lack} free cpu",
+                "ask for less cpu (resources.cpu.requests) or wait for running "
+                "work to finish",
             )
         if resource == "memory":
             return (
-                f"{of} lack free memory",
-                "ask for less memory "
-                "(resources.mem.requests) or wait for running work to finish",
+                f"{lack} free memory",
+                "ask for less memory (resources.mem.requests) or wait for running "
+                "work to finish",
             )
         if resource == seen.gpu_resource or resource.endswith("/gpu"):
             return (
-                f"{of} lack a free GPU ({resource})",
-                "ask for fewer GPUs "
-                "(resources.gpu), pick another gpu_type, or wait until one is free",
+                f"{lack} a free GPU ({resource})",
+                "ask for fewer GPUs (resources.gpu), pick another gpu_type, or wait "
+                "until one is free",
             )
-        return (f"{of} lack free {resource}", f"ask for less {resource}")
+        return (f"{lack} free {resource}", f"ask for less {resource}")
     taint = re.search(r"taint \{([^:}]+):\s*([^}]*)\}", text)
     if taint:
         key, value = taint[1].strip(), taint[2].strip()
         shown = f"{key}={value}" if value else key
-        part = f"{of} have the taint {shown} it does not tolerate"
+        part = f"{verb('has', 'have')} the taint {shown} it does not tolerate"
         if key.startswith(SYSTEM_TAINTS):
             return (part, "")
         toleration: Obj = (
@@ -515,19 +521,22 @@ def _node_reason(seen: Seen, count: int, nodes: int, text: str) -> tuple[str, st
     scheduling = "selector" in text or "affinity" in text
     if "didn't match" in text and scheduling and "volume node affinity" not in text:
         return (
-            f"{of} do not match its node selector or affinity",
-            "check node_selector, gpu_type and affinity against the labels "
-            "your nodes have",
+            f"{verb('does', 'do')} not match its node selector or affinity",
+            "check node_selector, gpu_type and affinity against the labels your "
+            "nodes have",
         )
     if "volume node affinity conflict" in text:
-        return (f"{of} are in another zone than its volume", "")
-    if "were unschedulable" in text or "unschedulable" in text:
-        return (f"{of} are cordoned", "")
+        return (f"{verb('is', 'are')} in another zone than its volume", "")
+    if "unschedulable" in text:
+        return (f"{verb('is', 'are')} cordoned", "")
     if "Too many pods" in text:
-        return (f"{of} are full (too many pods)", "wait for running work to finish")
+        return (
+            f"{verb('is', 'are')} full (too many pods)",
+            "wait for running work to finish",
+        )
     if "free ports" in text:
-        return (f"{of} have no free port it needs", "")
-    return (f"{count} of {nodes} nodes: {text}" if count else text, "")
+        return (f"{verb('has', 'have')} no free port it needs", "")
+    return (f"{of}: {text}" if count else text, "")
 
 
 # -------------------------------------------------------------- small helpers
@@ -640,6 +649,16 @@ def _started(job: Obj, pod: Obj | None) -> datetime | None:
             if key in state and state[key].get("startedAt"):
                 return api_time(state[key]["startedAt"])
     return api_time(job.get("status", {}).get("startTime"))
+
+
+def duration(seconds: int) -> str:
+    """A timeout as people say it: ``600`` is ``10 min``, ``5400`` ``1 h 30 min``."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if minutes else []
+    parts += [f"{secs} s"] if secs or not parts else []
+    return " ".join(parts)
 
 
 def api_time(value: object) -> datetime | None:

@@ -30,6 +30,8 @@ Obj = dict[str, Any]
 
 # Seconds to wait for the first lists of Jobs, Pods and Events.
 SYNC_TIMEOUT = 30.0
+# Seconds a failed Job waits for its last pod's end to explain it.
+POD_GRACE = 5.0
 
 
 class Tracker:
@@ -55,6 +57,8 @@ class Tracker:
         self._version = 0
         self._holders = 0
         self._subscription: Subscription | None = None
+        self._pod_grace: threading.Timer | None = None
+        self._pod_grace_over = False
         self._status = self._compute()
 
     # following
@@ -145,11 +149,37 @@ class Tracker:
     def _is_final(self, status: Status) -> bool:
         if self._cancelled or self._deleted:
             return True
-        job = self._objects.job or {}
-        for condition in job.get("status", {}).get("conditions") or []:
-            if condition.get("type") in ("Complete", "Failed"):
-                return bool(condition.get("status") == "True")
-        return False
+        done = _job_done(self._objects.job)
+        if done == "Complete" or (done and "DeadlineExceeded" in status.reason):
+            return True
+        if not done:
+            return False
+        # A failed Job is explained by its last pod, but the pod watch may lag
+        # the Job watch by a moment: wait for the pod's end, for a little while
+        # (its pods may also be gone for good).
+        pods = self._objects.pods
+        ended = [pod for pod in pods if container_state(pod) == "terminated"]
+        failed = int((self._objects.job or {}).get("status", {}).get("failed", 0) or 0)
+        if pods and pods[-1] in ended and len(ended) >= failed:
+            return True
+        if self._pod_grace is None:
+            self._pod_grace = threading.Timer(POD_GRACE, self._stop_waiting_for_pods)
+            self._pod_grace.daemon = True
+            self._pod_grace.start()
+        return self._pod_grace_over
+
+    def _stop_waiting_for_pods(self) -> None:
+        with self._changed:
+            self._pod_grace_over = True
+            if self._final is None:
+                self._update()
+        self._release_if_done()
+
+    def _settled(self) -> bool:
+        """Whether a waiter can return: the end, and its explanation, are known."""
+        if self._final is not None:
+            return True
+        return self._status.phase.finished and not _job_done(self._objects.job)
 
     # what callers use
 
@@ -186,11 +216,12 @@ class Tracker:
             reported = -1
             while True:
                 with self._changed:
-                    status, version = self._status, self._version
+                    status, version = self._final or self._status, self._version
+                    settled = self._settled()
                 if on_status is not None and version != reported:
                     on_status(status)
                     reported = version
-                if status.phase.finished:
+                if settled:
                     return status
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
@@ -216,6 +247,15 @@ class Tracker:
     def finished(self) -> bool:
         with self._changed:
             return self._final is not None or self._status.phase.finished
+
+
+def _job_done(job: Obj | None) -> str:
+    """``Complete`` or ``Failed`` once the Job controller says so, else ``""``."""
+    for condition in (job or {}).get("status", {}).get("conditions") or []:
+        kind = condition.get("type")
+        if kind in ("Complete", "Failed") and condition.get("status") == "True":
+            return str(kind)
+    return ""
 
 
 def _needs_workload(job: Obj) -> bool:
