@@ -184,8 +184,19 @@ export class LogsView extends Widget {
       this._status.className = `dh-LogsView-status ${phaseClass(phase)}`;
       this._status.dataset.phase = phase;
       this._status.textContent = `${phaseSymbol(phase)} ${this.runName}: ${description}`;
-    } catch {
-      // The status line is a courtesy; the log's own note says what failed.
+    } catch (error) {
+      if (this.isDisposed) {
+        return;
+      }
+      if (error instanceof RunsAPIError && error.kind === 'NotFoundError') {
+        // Cancelled or deleted while the tab was open: the lines stay.
+        this._status.className = 'dh-LogsView-status dh-mod-removed';
+        this._status.dataset.phase = 'removed';
+        this._status.textContent =
+          `${this.runName} was removed (cancelled or deleted); the lines ` +
+          'below are what was read before.';
+      }
+      // Other failures leave the last status; the note says what failed.
     }
   }
 

@@ -71,9 +71,6 @@ export function renderRun(
   if (resources) {
     details.append(element('span', 'dh-RunsPanel-resources', resources));
   }
-  const main = element('div', 'dh-RunsPanel-main');
-  main.append(heading, words, details);
-
   const actions = element('div', 'dh-RunsPanel-actions');
   actions.append(button('logs', 'Logs', `Open the logs of ${run.name}`));
   const stop = status.done
@@ -82,7 +79,12 @@ export function renderRun(
   stop.disabled = removing;
   actions.append(stop);
 
-  row.append(mark, main, actions);
+  // The side panel is narrow: the name gets the whole width, the buttons
+  // go below the details.
+  const main = element('div', 'dh-RunsPanel-main');
+  main.append(heading, words, details, actions);
+
+  row.append(mark, main);
   return row;
 }
 

@@ -115,3 +115,22 @@ describe('LogsView', () => {
     expect(client.logQueries.length).toBeLessThanOrEqual(1);
   });
 });
+
+describe('LogsView status line', () => {
+  it('says the run was removed when it disappears while the tab is open', async () => {
+    const client = new FakeClient();
+    client.chunks = [chunk(0, ['last words'], true)];
+    const view = new LogsView(client, 'dhrun-gone-1');
+
+    Widget.attach(view, document.body);
+    await view.stopped;
+    // The status requests are not awaited by the follow loop.
+    await new Promise(resolve => setTimeout(resolve, 0));
+
+    const status = view.node.querySelector<HTMLElement>('.dh-LogsView-status');
+    expect(status?.dataset.phase).toBe('removed');
+    expect(status?.textContent).toContain('dhrun-gone-1 was removed');
+    expect(view.text).toBe('last words\n');
+    view.dispose();
+  });
+});
