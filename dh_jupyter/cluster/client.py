@@ -355,24 +355,44 @@ class Cluster:
         follow: bool,
         since_time: str = "",
     ) -> Stream:
-        """A pod's log with RFC 3339 timestamps, followed or not."""
-        kind = KINDS["pods"]
+        """A pod's log with RFC 3339 timestamps, followed or not.
+
+        ``since_time`` (RFC 3339) resumes a log; the generated
+        ``read_namespaced_pod_log`` does not offer the API's ``sinceTime``,
+        so the request is built with the client's own serializer.
+        """
         action = self.action("get", "pods/log", namespace, pod)
-        api = self._api(kind)
-        options: dict[str, Any] = {
-            "container": container,
-            "follow": follow,
-            "timestamps": True,
-        }
+        api = self.connection.api
+        query: list[tuple[str, Any]] = [
+            ("container", container),
+            ("follow", follow),
+            ("timestamps", True),
+        ]
         if since_time:
-            options["since_time"] = since_time
-        response = call(
-            action,
-            lambda: api.read_namespaced_pod_log(
-                pod, namespace, **options, **_raw(STREAM_READ_TIMEOUT)
-            ),
+            query.append(("sinceTime", since_time))
+        request = api.param_serialize(
+            method="GET",
+            resource_path="/api/v1/namespaces/{namespace}/pods/{name}/log",
+            path_params={"namespace": namespace, "name": pod},
+            query_params=query,
+            header_params={"Accept": "text/plain"},
+            auth_settings=["BearerToken"],
         )
-        return Stream(response, action)
+
+        def send() -> Any:
+            from kubernetes.client.exceptions import ApiException
+
+            response = api.call_api(
+                *request, _request_timeout=(CONNECT_TIMEOUT, STREAM_READ_TIMEOUT)
+            )
+            if not 200 <= response.status <= 299:
+                response.read()
+                raise ApiException.from_response(
+                    http_resp=response, body=None, data=None
+                )
+            return response.response
+
+        return Stream(call(action, send), action)
 
 
 def _selectors(labels: str, fields: str) -> dict[str, str]:

@@ -16,8 +16,8 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 
+from dh_jupyter.cluster import errors
 from dh_jupyter.cluster.client import Cluster, Stream
-from dh_jupyter.cluster.errors import BACKOFF
 from dh_jupyter.errors import ClusterError, ClusterUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class PodLog:
         self._last = ""
         self._at_last = 0
         self._closed = False
+        self._wake = threading.Event()
         self._lock = threading.Lock()
         self._stream: Stream | None = None
 
@@ -56,7 +57,7 @@ class PodLog:
             except ClusterUnavailableError as error:
                 dropped = True
                 failures += 1
-                if failures > len(BACKOFF):
+                if failures > len(errors.BACKOFF):
                     raise
                 logger.info(
                     "The log stream of %s dropped (%s); resuming after line %s.",
@@ -85,6 +86,7 @@ class PodLog:
         with self._lock:
             self._closed = True
             stream = self._stream
+        self._wake.set()
         if stream is not None:
             stream.close()
 
@@ -126,8 +128,8 @@ class PodLog:
             stream.close()
 
     def _pause(self, failures: int) -> None:
-        pause = BACKOFF[min(failures, len(BACKOFF)) - 1]
-        threading.Event().wait(pause)
+        backoff = errors.BACKOFF
+        self._wake.wait(backoff[min(failures, len(backoff)) - 1])
 
 
 def waiting_to_start(error: ClusterError) -> bool:

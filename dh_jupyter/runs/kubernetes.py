@@ -26,7 +26,7 @@ from dh_jupyter.cluster.connect import connect
 from dh_jupyter.cluster.informer import RunObjects, informer_for
 from dh_jupyter.cluster.logs import PodLog
 from dh_jupyter.config import DhJupyter, settings
-from dh_jupyter.errors import ClusterError, NotFoundError
+from dh_jupyter.errors import ClusterError, ConflictError, NotFoundError
 from dh_jupyter.manifest import build_manifests, naming
 from dh_jupyter.manifest.identity import current_user
 from dh_jupyter.manifest.job import CONTAINER
@@ -82,21 +82,26 @@ class KubernetesBackend(Backend):
             annotations = manifest["metadata"].setdefault("annotations", {})
             annotations[MARKER_ANNOTATION] = marker
 
-        cluster.create(code_map, namespace, marker=marker)
+        try:
+            cluster.create(code_map, namespace, marker=marker)
+        except ConflictError:
+            raise _taken(name, namespace) from None
         try:
             created = cluster.create(job, namespace, marker=marker)
-        except ClusterError:
+        except ClusterError as error:
             # Leave nothing behind for a run that never started.
             try:
                 cluster.delete("configmaps", name, namespace)
-            except ClusterError as error:
+            except ClusterError as cleanup:
                 logger.warning(
                     "The ConfigMap %s of a Job that could not be created was not "
                     "deleted (%s); delete it with `kubectl delete configmap %s`.",
                     name,
-                    error,
+                    cleanup,
                     name,
                 )
+            if isinstance(error, ConflictError):
+                raise _taken(name, namespace) from None
             raise
 
         owner = {
@@ -272,6 +277,13 @@ class KubernetesRun(Run):
             reader.close()
             with self._lock:
                 self._readers.discard(reader)
+
+
+def _taken(name: str, namespace: str) -> ConflictError:
+    return ConflictError(
+        f'A run called "{name}" already exists in namespace "{namespace}"; pick '
+        "another name, or leave the name out to get a fresh one."
+    )
 
 
 def _more_pods_or_end(known: int) -> Callable[[RunObjects, Status], bool]:
