@@ -109,9 +109,9 @@ def _service_account() -> Connection:
         kube_config.load_incluster_config(  # type: ignore[no-untyped-call]
             client_configuration=configuration
         )
-    except kube_config.ConfigException as error:
+    except Exception as error:  # the loader's errors, a missing file
         raise CredentialsError(
-            f"This pod's service account cannot be used ({error}); ask an "
+            f"This pod's service account cannot be used ({_why(error)}); ask an "
             "administrator to mount a service account token, or set "
             "c.DhJupyter.kube_context to use a kubeconfig."
         ) from None
@@ -146,10 +146,10 @@ def _kubeconfig(context: str) -> Connection:
         contexts, current = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
             files
         )
-    except (kube_config.ConfigException, OSError, ValueError) as error:
+    except Exception as error:  # YAML, I/O and the loader's own errors
         raise CredentialsError(
-            f"The kubeconfig {files} cannot be read ({error}); check the file "
-            "with `kubectl config view`."
+            f"The kubeconfig {files} cannot be read ({_why(error)}); check the "
+            "file with `kubectl config view`."
         ) from None
 
     names = [item["name"] for item in contexts or []]
@@ -171,10 +171,10 @@ def _kubeconfig(context: str) -> Connection:
             client_configuration=configuration,
             persist_config=False,
         )
-    except (kube_config.ConfigException, OSError, ValueError) as error:
+    except Exception as error:  # YAML, I/O, exec plugins, the loader's errors
         raise CredentialsError(
             f'The kubeconfig context "{chosen}" in {files} cannot be used '
-            f"({error}); check it with `kubectl --context {chosen} get pods`."
+            f"({_why(error)}); check it with `kubectl --context {chosen} get pods`."
         ) from None
 
     entry = next(item for item in contexts if item["name"] == chosen)
@@ -193,3 +193,19 @@ def _kubeconfig_places() -> str:
     if listed:
         return f"KUBECONFIG ({listed})"
     return str(Path("~/.kube/config").expanduser())
+
+
+def _why(error: Exception) -> str:
+    """Why a credentials file failed, without quoting the file's content.
+
+    A YAML error's text shows the offending line, which may hold a token, so
+    only its position is given; the loader's own messages name keys only.
+    """
+    mark = getattr(error, "problem_mark", None)
+    if mark is not None:
+        return f"it is not valid YAML at line {mark.line + 1}"
+    if type(error).__name__ == "ConfigException":
+        return str(error).rstrip(".")
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    return type(error).__name__
