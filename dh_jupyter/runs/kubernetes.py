@@ -18,6 +18,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from dh_jupyter.cluster.informer import RunObjects, informer_for
 from dh_jupyter.cluster.logs import PodLog
 from dh_jupyter.config import DhJupyter, settings
 from dh_jupyter.errors import ClusterError, ConflictError, NotFoundError
-from dh_jupyter.manifest import build_manifests, naming
+from dh_jupyter.manifest import JobDefaults, build_manifests, naming
 from dh_jupyter.manifest.identity import current_user
 from dh_jupyter.manifest.job import CONTAINER
 from dh_jupyter.runs.base import Backend, Run, RunInfo, StatusCallback
@@ -65,13 +66,23 @@ class KubernetesBackend(Backend):
             return spec.namespace
         return self.config.namespace or self.cluster.namespace
 
+    def job_defaults(self, spec: RunSpec) -> JobDefaults:
+        """The configured defaults; without an image, the notebook pod's own."""
+        defaults = self.config.job_defaults()
+        if spec.image or defaults.image:
+            return defaults
+        from dh_jupyter.cluster.notebook_pod import notebook_image
+
+        own = notebook_image(self.cluster)
+        return replace(defaults, image=own) if own else defaults
+
     def submit(
         self, spec: RunSpec, code: str, *, name: str | None = None
     ) -> KubernetesRun:
         """Create the cell's ConfigMap and Job; return the run at once."""
         # Checks the cell's size and the spec before anything is sent.
         code_map, job = build_manifests(
-            spec, code, name=name, defaults=self.config.job_defaults()
+            spec, code, name=name, defaults=self.job_defaults(spec)
         )
         cluster = self.cluster
         namespace = self.namespace(spec)

@@ -1,0 +1,72 @@
+"""A run that names no image uses the configured one, else the notebook pod's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures.kube import Kube
+
+from dh_jupyter.cluster import detect, notebook_pod
+from dh_jupyter.manifest.job import default_image
+from dh_jupyter.runs.kubernetes import KubernetesBackend
+from dh_jupyter.spec import RunSpec
+
+
+@pytest.fixture
+def in_a_pod(kube: Kube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This kernel seems to run in the pod ``jupyter-ada`` of ``dh-test``."""
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "namespace").write_text("dh-test")
+    monkeypatch.setattr(detect, "SERVICE_ACCOUNT_DIR", account)
+    monkeypatch.setattr(detect, "in_cluster", lambda: True)
+    monkeypatch.setenv("HOSTNAME", "jupyter-ada")
+    monkeypatch.setattr(notebook_pod, "_found", {})
+    kube.put(
+        "pods",
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "jupyter-ada", "namespace": "dh-test"},
+            "spec": {
+                "containers": [
+                    {"name": "sidecar", "image": "proxy:1"},
+                    {"name": "notebook", "image": "ghcr.io/acme/notebook:2026.11"},
+                ]
+            },
+        },
+    )
+
+
+def image_of(kube: Kube, spec: RunSpec) -> str:
+    run = KubernetesBackend(kube.config).submit(spec, "print(1)")
+    job = kube.get("jobs", run.name)
+    assert job is not None
+    return str(job["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+@pytest.mark.usefixtures("in_a_pod")
+def test_in_a_pod_a_run_uses_the_notebook_containers_image(kube: Kube) -> None:
+    assert image_of(kube, RunSpec()) == "ghcr.io/acme/notebook:2026.11"
+
+
+@pytest.mark.usefixtures("in_a_pod")
+def test_the_spec_and_the_configuration_come_before_the_pods_image(
+    kube: Kube,
+) -> None:
+    assert image_of(kube, RunSpec(image="python:3.13")) == "python:3.13"
+
+    kube.config.default_image = "registry.local/base:1"
+    assert image_of(kube, RunSpec()) == "registry.local/base:1"
+
+
+def test_outside_a_pod_a_run_uses_the_kernels_python_version(kube: Kube) -> None:
+    assert image_of(kube, RunSpec()) == default_image()
+
+
+@pytest.mark.usefixtures("in_a_pod")
+def test_an_unreadable_pod_falls_back_to_the_python_image(kube: Kube) -> None:
+    kube.delete("pods", "jupyter-ada")
+
+    assert image_of(kube, RunSpec()) == default_image()
