@@ -118,7 +118,8 @@ class RunInformer:
         with self._lock:
             watches = [self._watches[kind] for kind in ("jobs", "pods", "events")]
         for watch in watches:
-            if not watch.synced.wait(timeout):
+            watch.ready.wait(timeout)
+            if not watch.synced.is_set():
                 if watch.error is not None:
                     raise watch.error
                 raise ClusterError(

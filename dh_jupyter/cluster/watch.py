@@ -62,6 +62,8 @@ class Watch:
         self.fields = fields
         self.optional = optional
         self.synced = threading.Event()
+        # Set once the first list arrived, or an attempt to get it failed.
+        self.ready = threading.Event()
         self.absent = False
         self.error: ClusterError | None = None
         self.lists = 0
@@ -90,7 +92,13 @@ class Watch:
 
     @property
     def stopped(self) -> bool:
+        """Whether ``stop`` was called."""
         return self._stopped.is_set()
+
+    @property
+    def running(self) -> bool:
+        """Whether its thread still runs (it ends soon after ``stop``)."""
+        return self._thread.is_alive()
 
     def _run(self) -> None:
         failures = 0
@@ -112,6 +120,7 @@ class Watch:
                 if self.optional and isinstance(error, NotFoundError):
                     self.absent = True
                     self.synced.set()
+                    self.ready.set()
                     logger.info(
                         "The cluster does not serve %s; not watching them.",
                         self.resource,
@@ -120,6 +129,7 @@ class Watch:
                 if self._stopped.is_set():
                     return
                 self.error = error
+                self.ready.set()
                 pause = RECONNECT_BACKOFF[min(failures, len(RECONNECT_BACKOFF) - 1)]
                 failures += 1
                 level = logging.INFO if failures == 1 else logging.WARNING
@@ -156,6 +166,7 @@ class Watch:
         self._version = version
         self.error = None
         self.synced.set()
+        self.ready.set()
 
     def _follow(self) -> None:
         stream = self.cluster.watch(

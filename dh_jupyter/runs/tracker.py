@@ -78,16 +78,16 @@ class Tracker:
 
     def _subscribe(self) -> None:
         with self._changed:
-            if self._subscription is not None:
-                return
-            self._subscription = self.informer.subscribe(self.name, self._on_change)
-        job = self._objects.job or {}
-        if job.get("metadata", {}).get("labels", {}).get(
-            "kueue.x-k8s.io/queue-name"
-        ) or job.get("spec", {}).get("suspend"):
+            new = self._subscription is None
+            if new:
+                self._subscription = self.informer.subscribe(self.name, self._on_change)
+        if new and _needs_workload(self._objects.job or {}):
             self.informer.watch_workloads()
+        # Raises when the cluster cannot be read, for every caller, until the
+        # watches recover.
         self.informer.wait_synced(SYNC_TIMEOUT)
-        self._on_change()
+        if new:
+            self._on_change()
 
     def _release_if_done(self) -> None:
         with self._changed:
