@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from fixtures.kube import Kube
 
 from dh_jupyter.cluster.inventory import (
     Claim,
@@ -14,7 +15,6 @@ from dh_jupyter.cluster.inventory import (
     NodeTaint,
 )
 from dh_jupyter.errors import PermissionDeniedError
-from fixtures.kube import Kube
 
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
 

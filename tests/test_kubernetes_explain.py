@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fixtures.kube import Kube
 
 from dh_jupyter.runs.kubernetes import KubernetesBackend, KubernetesRun
 from dh_jupyter.runs.status import Phase, Status
 from dh_jupyter.spec import RunSpec
-from fixtures.kube import Kube
 
 NS = "dh-test"
 
@@ -33,7 +33,12 @@ def submit(kube: Kube, spec: dict[str, Any]) -> KubernetesRun:
 
 def volume(kind: str, spec: dict[str, str]) -> dict[str, Any]:
     """A run-spec volume called "data" of ``kind``."""
-    return {"volume_type": kind, "name": "data", "mount_path": "/mnt/data", "spec": spec}
+    return {
+        "volume_type": kind,
+        "name": "data",
+        "mount_path": "/mnt/data",
+        "spec": spec,
+    }
 
 
 CASES = [
@@ -81,8 +86,7 @@ CASES = [
         "no-matching-node",
         {"node_selector": {"disktype": "nvme"}},
         Phase.PENDING,
-        "no node can take it: 3 of 3 nodes do not match its node selector or "
-        "affinity",
+        "no node can take it: 3 of 3 nodes do not match its node selector or affinity",
         "Check node_selector, gpu_type and affinity against the labels your nodes "
         "have.",
         id="selector matches no node",

@@ -11,13 +11,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from fixtures.kube import Kube, Kubelet
 
 from dh_jupyter.cluster import errors, informer, watch
 from dh_jupyter.errors import NotFoundError
 from dh_jupyter.runs.kubernetes import KubernetesBackend, KubernetesRun
 from dh_jupyter.runs.status import Phase, Status
 from dh_jupyter.spec import RunSpec
-from fixtures.kube import Kube, Kubelet
 
 TIMEOUT = 60
 

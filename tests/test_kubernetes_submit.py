@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.kube import Kube
 
 from dh_jupyter.cluster import errors
 from dh_jupyter.cluster.client import MARKER_ANNOTATION
@@ -29,7 +30,6 @@ from dh_jupyter.errors import (
 )
 from dh_jupyter.runs.kubernetes import KubernetesBackend, KubernetesRun
 from dh_jupyter.spec import RunSpec
-from fixtures.kube import Kube
 
 
 @pytest.fixture(autouse=True)
