@@ -532,3 +532,24 @@ def test_an_unreachable_cluster_is_503_saying_what_to_check(
     assert answer.body["error"] == "ClusterUnavailableError"
     assert "Cannot reach the Kubernetes API" in answer.body["message"]
     assert "KUBECONFIG" in answer.body["message"]
+
+
+@pytest.mark.parametrize("place", ["local"], indirect=True)
+def test_following_more_logs_than_allowed_is_429_saying_what_to_do(
+    place: Place, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dh_jupyter.server import service
+
+    monkeypatch.setattr(service, "MAX_FOLLOWED_LOGS", 1)
+    first = place.submit("import time; time.sleep(600)")
+    second = place.submit("import time; time.sleep(600)")
+    started(first)
+    started(second)
+
+    followed = api.get(first.name, "logs")
+    refused = api.get(second.name, "logs")
+
+    assert followed.code == 200, followed.text
+    assert refused.code == 429, refused.text
+    assert refused.body["error"] == "TooManyLogsError"
+    assert refused.body["message"].endswith("close some log tabs and try again.")

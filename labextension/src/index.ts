@@ -14,7 +14,7 @@ import {
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
-import { cellsToInsert } from './cells';
+import { cellsToInsert, DHRUN_CELL } from './cells';
 import { LogsView } from './logs';
 import { RunsModel } from './model';
 import { RunsPanel } from './panel';
@@ -197,6 +197,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         notebook.activeCellIndex = index + cells.length - 1;
         notebook.mode = 'edit';
         shell.activateById(current.id);
+
+        // The cursor waits at the end of the flags, where the user types.
+        const cell = notebook.activeCell;
+        void cell?.ready.then(() => {
+          cell.editor?.setCursorPosition({
+            line: 0,
+            column: DHRUN_CELL.indexOf('\n')
+          });
+          cell.editor?.focus();
+        });
       }
     });
 
