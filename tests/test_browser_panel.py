@@ -32,6 +32,17 @@ UI_TIMEOUT = 60_000
 PANEL_TAB = ".jp-SideBar .lm-TabBar-tab[data-id='dh-jupyter-runs']"
 
 
+@pytest.fixture(autouse=True)
+def built_front_end() -> None:
+    """Fail at once, saying how to fix it, when the panel was never built."""
+    built = Path(__file__).parents[1] / "dh_jupyter" / "labextension"
+    if not (built / "package.json").is_file():
+        pytest.fail(
+            f"The front-end is not built ({built} is missing); run `jlpm install "
+            "&& jlpm build` in labextension/, or `pip install -e .`."
+        )
+
+
 @pytest.fixture
 def lab_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """What the JupyterLab of each test reaches, set before it starts.
