@@ -42,9 +42,11 @@ EVENT_KINDS = ("Job", "Pod", "Workload")
 class RunObjects:
     """What the cluster says about one run right now.
 
-    ``job`` is None when the Job is not (or no longer) there; ``pods`` are
-    oldest first; ``events`` are the Events about the Job, its Pods and its
-    Workload, oldest first.
+    ``job`` is None when the Job is not (or not yet) known; ``deleted`` says
+    it was seen deleted, and ``listed_at`` when the Jobs were last listed
+    (``time.monotonic()``), since a Job made before that and missing is gone.
+    ``pods`` are oldest first; ``events`` are the Events about the Job, its
+    Pods and its Workload, oldest first.
     """
 
     job: Obj | None
@@ -52,6 +54,8 @@ class RunObjects:
     events: tuple[Obj, ...] = ()
     workload: Obj | None = None
     synced: bool = False
+    deleted: bool = False
+    listed_at: float = 0.0
 
 
 @dataclass
@@ -81,6 +85,7 @@ class RunInformer:
         self._jobs: dict[str, Obj] = {}
         self._pods: dict[str, Obj] = {}
         self._workloads: dict[str, Obj] = {}
+        self._deleted: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._events: collections.OrderedDict[tuple[str, str], dict[str, Obj]] = (
             collections.OrderedDict()
         )
@@ -164,8 +169,13 @@ class RunInformer:
                 for kind in ("jobs", "pods", "events")
                 if kind in self._watches
             ) and bool(self._watches)
+            jobs = self._watches.get("jobs")
+            listed_at = jobs.listed_at if jobs is not None else 0.0
+            deleted = name in self._deleted
         events.sort(key=_event_time)
-        return RunObjects(job, tuple(pods), tuple(events), workload, synced)
+        return RunObjects(
+            job, tuple(pods), tuple(events), workload, synced, deleted, listed_at
+        )
 
     def open_watches(self) -> int:
         """How many watches are running (for the benchmark and tests)."""
@@ -211,6 +221,7 @@ class RunInformer:
             self._pods.clear()
             self._workloads.clear()
             self._events.clear()
+            self._deleted.clear()
             if self._stop_timer is not None:
                 self._stop_timer.cancel()
                 self._stop_timer = None
@@ -226,8 +237,12 @@ class RunInformer:
         with self._lock:
             if kind == "DELETED":
                 self._jobs.pop(name, None)
+                self._deleted[name] = None
+                while len(self._deleted) > EVENT_OBJECTS:
+                    self._deleted.popitem(last=False)
             else:
                 self._jobs[name] = job
+                self._deleted.pop(name, None)
         self._notify(name)
 
     def _on_pod(self, kind: str, pod: Obj) -> None:

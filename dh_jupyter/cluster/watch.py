@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -67,6 +68,9 @@ class Watch:
         self.absent = False
         self.error: ClusterError | None = None
         self.lists = 0
+        # When the latest complete list was asked for (time.monotonic()): an
+        # object created before then and missing from it is gone.
+        self.listed_at = 0.0
         self._known: dict[str, str] = {}
         self._objects: dict[str, Obj] = {}
         self._version = ""
@@ -146,6 +150,7 @@ class Watch:
                 self._stopped.wait(pause)
 
     def _relist(self) -> None:
+        asked = time.monotonic()
         items, version = self.cluster.list_objects(
             self.resource, self.namespace, labels=self.labels, fields=self.fields
         )
@@ -164,6 +169,7 @@ class Watch:
             if name not in seen:
                 self._deliver("DELETED", self._objects[name])
         self._version = version
+        self.listed_at = asked
         self.error = None
         self.synced.set()
         self.ready.set()

@@ -51,6 +51,8 @@ class Tracker:
         self._changed = threading.Condition()
         self._objects = RunObjects(job)
         self._seen_job = job is not None
+        # The seed Job was read by now; a list asked for later must hold it.
+        self._seeded_at = time.monotonic()
         self._cancelled = False
         self._deleted = False
         self._final: Status | None = None
@@ -106,8 +108,11 @@ class Tracker:
                 self._seen_job = True
                 if _needs_workload(objects.job):
                     self.informer.watch_workloads()
-            elif objects.synced and self._seen_job:
-                # The Job vanished: keep what we last knew of it to explain.
+            elif self._seen_job and (
+                objects.deleted or objects.listed_at > self._seeded_at
+            ):
+                # The Job was deleted (a watch saw it go, or a list made after
+                # we read it lacks it): keep what we last knew to explain it.
                 self._deleted = True
                 objects = RunObjects(
                     self._objects.job,
@@ -115,6 +120,15 @@ class Tracker:
                     objects.events or self._objects.events,
                     objects.workload,
                     True,
+                )
+            elif self._objects.job is not None:
+                # Not arrived through the watch yet: keep the Job we have.
+                objects = RunObjects(
+                    self._objects.job,
+                    objects.pods,
+                    objects.events,
+                    objects.workload,
+                    objects.synced,
                 )
             self._objects = objects
             self._update()
