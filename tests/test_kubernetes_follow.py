@@ -301,3 +301,17 @@ def test_status_and_logs_can_be_followed_from_two_threads_at_once(
 
     assert final.phase is Phase.SUCCEEDED
     assert lines == ["0", "1", "2", "3", "4"]
+
+
+def test_runs_submitted_while_the_watches_are_running_are_never_taken_for_deleted(
+    kube: Kube, kubelet: Kubelet
+) -> None:
+    backend = KubernetesBackend(kube.config)
+    assert backend.submit(RunSpec(), "print(0)").wait(timeout=TIMEOUT).phase is (
+        Phase.SUCCEEDED
+    )
+
+    runs = [backend.submit(RunSpec(), f"print({i})") for i in range(5)]
+    finals = [run.wait(timeout=TIMEOUT) for run in runs]
+
+    assert [final.phase for final in finals] == [Phase.SUCCEEDED] * 5
