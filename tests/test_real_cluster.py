@@ -12,6 +12,7 @@ connection) is covered by the emulator tests only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -56,10 +57,9 @@ class Runs:
 
     def cleanup(self) -> None:
         for run in self.made:
-            try:
+            # Already gone, or its namespace too: nothing left to clean.
+            with contextlib.suppress(ClusterError):
                 run.cancel()
-            except ClusterError:
-                pass  # already gone, or its namespace too: nothing to clean
 
 
 @pytest.fixture
