@@ -14,6 +14,7 @@ open for long.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import logging
 import threading
@@ -360,3 +361,8 @@ def stop_all() -> None:
         _registry.clear()
     for informer in informers:
         informer.stop()
+
+
+# Close the watches' connections when the kernel exits, rather than letting
+# the API server find them dead.
+atexit.register(stop_all)

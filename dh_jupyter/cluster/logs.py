@@ -51,16 +51,26 @@ class PodLog:
         """The log's lines; with ``follow``, until the container has ended."""
         failures = 0
         while not self._closed:
+            position = (self._last, self._at_last)
             try:
                 yield from self._read(follow)
                 dropped = False
-            except ClusterUnavailableError as error:
-                dropped = True
-                failures += 1
-                if failures > len(errors.BACKOFF):
+            except ClusterError as error:
+                # A dropped stream, or a container the API still calls
+                # "waiting to start" a moment after the pod watch saw it run.
+                retried = isinstance(error, ClusterUnavailableError) or (
+                    follow and waiting_to_start(error)
+                )
+                # Failures count in a row: a stream that delivered lines
+                # before it dropped starts the count again.
+                failures = (
+                    1 if (self._last, self._at_last) != position else failures + 1
+                )
+                if not retried or failures > len(errors.BACKOFF):
                     raise
+                dropped = True
                 logger.info(
-                    "The log stream of %s dropped (%s); resuming after line %s.",
+                    "Reading the log of %s failed (%s); resuming after line %s.",
                     self.pod,
                     error,
                     self._last or "none",
