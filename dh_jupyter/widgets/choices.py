@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dh_jupyter.errors import DhJupyterError
+
 logger = logging.getLogger(__name__)
 
 
@@ -74,11 +76,12 @@ class Taint:
 
 @dataclass(frozen=True)
 class Node:
-    """A node's labels and taints, enough to suggest tolerations."""
+    """A node's labels, taints and allocatable resources."""
 
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: tuple[Taint, ...] = ()
+    allocatable: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -181,14 +184,19 @@ class ChoicesLoader:
         try:
             choices = self._lookup(namespace)
         except Exception as error:  # a lookup must never break the form
+            # Only our own errors are sentences written for the user; any
+            # other text may quote a server's reply, so it goes to the log.
             logger.warning(
-                "Could not read the cluster's choices for the picker (%s); "
-                "its fields stay free text.",
-                error,
+                "Could not read the cluster's choices for the picker; its "
+                "fields stay free text.",
+                exc_info=True,
+            )
+            reason = (
+                str(error)
+                if isinstance(error, DhJupyterError)
+                else f"the cluster could not be read ({type(error).__name__})."
             )
             choices = ClusterChoices(
-                namespace=namespace,
-                unread={"cluster": f"the cluster could not be read: {error}"},
-                loaded=True,
+                namespace=namespace, unread={"cluster": reason}, loaded=True
             )
         self._on_loaded(choices)

@@ -232,7 +232,9 @@ class RowList(widgets.VBox):
         self._on_change = on_change
         self._rows = widgets.VBox()
         self.add_button = widgets.Button(
-            description=add_label, icon="plus", layout=widgets.Layout(width="auto")
+            description=add_label,
+            icon="plus",
+            layout=widgets.Layout(width="max-content"),
         )
         self.add_button.add_class(f"dh-add-{key.replace('_', '-')}")
         self.add_button.on_click(lambda _button: self.add())

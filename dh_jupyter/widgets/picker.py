@@ -169,8 +169,8 @@ class ResourcePicker(widgets.VBox):
                     [self.submit_button, self._submit_note],
                     layout=widgets.Layout(align_items="center"),
                 ),
-                preview_box,
                 self._run_area,
+                preview_box,
             ],
             **kwargs,
         )

@@ -21,7 +21,7 @@ from dh_jupyter.widgets.fields import Field, Section, text_control
 KINDS = {
     "cpu": ("CPU", "e.g. 500m or 2"),
     "mem": ("Memory", "e.g. 512Mi or 16Gi"),
-    "gpu": ("GPUs", "e.g. 1"),
+    "gpu": ("GPU", "e.g. 1"),
 }
 _Units = tuple[tuple[str, int], ...]
 _BINARY: _Units = tuple((f"{p}iB", 2 ** (10 * n)) for n, p in enumerate("KMGTPE", 1))

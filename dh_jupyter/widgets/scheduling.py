@@ -203,7 +203,12 @@ class SchedulingSection(Section):
         taints = self._choices.suggested_tolerations(
             selector, self.state.get("tolerations", [])
         )
+        chosen = self.suggested.value
         self.suggested.options = tuple((taint.describe(), taint) for taint in taints)
+        # A Dropdown keeps no selection when its options change; keep the
+        # user's if it is still offered, else take the first.
+        if taints:
+            self.suggested.value = chosen if chosen in taints else taints[0]
         shown = "" if taints else "none"
         self.suggested.layout.display = shown
         self.tolerate_button.layout.display = shown
