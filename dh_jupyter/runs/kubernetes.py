@@ -19,7 +19,6 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from dh_jupyter.cluster.client import MARKER_ANNOTATION, Cluster
@@ -188,7 +187,6 @@ class KubernetesRun(Run):
         labels = meta.get("labels") or {}
         annotations = meta.get("annotations") or {}
         containers = self.job["spec"]["template"]["spec"]["containers"]
-        created = api_time(meta.get("creationTimestamp"))
         return RunInfo(
             name=meta["name"],
             namespace=self.namespace,
@@ -196,7 +194,7 @@ class KubernetesRun(Run):
             user=labels.get(naming.USER_LABEL, ""),
             notebook=annotations.get(naming.NOTEBOOK_ANNOTATION)
             or labels.get(naming.NOTEBOOK_LABEL, ""),
-            created=created if isinstance(created, datetime) else None,
+            created=api_time(meta.get("creationTimestamp")),
             resources={
                 key: dict(value)
                 for key, value in (containers[0].get("resources") or {}).items()

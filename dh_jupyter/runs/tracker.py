@@ -213,8 +213,8 @@ class Tracker:
     def mark_cancelled(self) -> None:
         """This process is deleting the Job: the run ends as cancelled now."""
         with self._changed:
-            if self._final is not None and self._final.phase.finished:
-                return
+            if (self._final or self._status).phase.finished:
+                return  # deleting a finished run does not make it cancelled
             self._cancelled = True
             self._update()
         self._release_if_done()
