@@ -102,6 +102,24 @@ class ClusterChoices:
     unread: Mapping[str, str] = field(default_factory=dict)
     loaded: bool = False
 
+    def summary(self) -> str:
+        """One line on what the cluster offered, or why it offered nothing."""
+        if "cluster" in self.unread:
+            return f"Type names freely: {self.unread['cluster']}"
+        counts = [
+            (len(self.claims), "claim"),
+            (len(self.config_maps), "config map"),
+            (len(self.secrets), "secret"),
+            (len(self.gpus), "GPU model"),
+            (len(self.queues), "queue"),
+        ]
+        found = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
+        text = f'From namespace "{self.namespace}": {found}.'
+        if self.unread:
+            missed = "; ".join(self.unread.values())
+            text += f" Type the others freely ({missed})."
+        return text
+
     def claim(self, name: str) -> Claim | None:
         """The claim called ``name``, if the namespace has it."""
         return next((claim for claim in self.claims if claim.name == name), None)

@@ -13,7 +13,9 @@ from typing import Any
 
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.widgets.choices import ClusterChoices
-from dh_jupyter.widgets.fields import Field, NameRow, PairRow, RowList, Section
+from dh_jupyter.widgets.fields import Field
+from dh_jupyter.widgets.rows import NameRow, PairRow, RowList
+from dh_jupyter.widgets.section import Section
 
 
 class EnvironmentSection(Section):

@@ -1,26 +1,24 @@
-"""The picker's building blocks: a field with its problem beside it, and rows.
+"""The picker's building block: one input with its note and its problem.
 
 A ``Field`` is one stock input (``Text``, ``Combobox``, ``Dropdown``,
 ``Checkbox``, ``Textarea``) with the path of the run spec key it edits, a
 note (a converted value, what the cluster knows of a name) and the spec
-layer's sentence about it when it is wrong. A ``RowList`` is an editable list
-of ``Row``s (tolerations, volumes, environment variables) with an add button
-and a remove button per row. Nothing here knows which spec keys exist; the
-sections do.
+layer's sentence about it when it is wrong. ``place_problems`` puts each of
+the spec layer's problems beside the field its path names. Nothing here
+knows which spec keys exist; the sections do.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, ClassVar
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Bool, Dict, Instance, Int, List, Unicode, observe
+from traitlets import Bool, Unicode, observe
 
-from dh_jupyter.spec import RunSpec, SpecError
-from dh_jupyter.spec.keys import at
+from dh_jupyter.spec import SpecError
 
 DESCRIPTION_WIDTH = "150px"
 ERROR_COLOR = "var(--jp-error-color1, #d32f2f)"
@@ -156,231 +154,40 @@ def whole_or_text(value: str) -> int | str:
     return int(value) if value.isdigit() else value
 
 
-def remove_button() -> widgets.Button:
-    """The trash-can button that removes one row."""
-    button = widgets.Button(
-        icon="trash", tooltip="Remove this row", layout=widgets.Layout(width="36px")
-    )
-    button.add_class("dh-remove")
-    return button
+_LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
 
 
-class Row(widgets.HBox):
-    """One entry of a list: its fields side by side and a remove button.
-
-    Subclasses set ``fields`` (relative path → field) before calling
-    ``super().__init__`` and may override ``read`` and ``fill``.
-    """
-
-    fields: dict[str, Field]
-    #: A row that is one value (a secret name) rather than a mapping.
-    single: ClassVar[bool] = False
-
-    def __init__(self, children: list[widgets.Widget] | None = None, **kwargs: Any):
-        # Subclasses that lay their fields out themselves build the button
-        # first and place it in ``children``.
-        if not hasattr(self, "remove_button"):
-            self.remove_button = remove_button()
-        if children is None:
-            children = [*self.fields.values(), self.remove_button]
-        kwargs.setdefault("layout", widgets.Layout(flex_flow="row wrap"))
-        super().__init__(children=children, **kwargs)
-
-    def read(self) -> Any:
-        """The row's entry for the run spec."""
-        if self.single:
-            return next(iter(self.fields.values())).value or ""
-        return {
-            name: value
-            for name, field in self.fields.items()
-            if (value := field.value) is not None
-        }
-
-    def fill(self, item: Any) -> None:
-        """Show ``item`` (what ``read`` returns) in the row's fields."""
-        if self.single:
-            next(iter(self.fields.values())).fill(item)
-            return
-        for name, field in self.fields.items():
-            field.fill(item.get(name) if isinstance(item, Mapping) else None)
-
-    def all_fields(self) -> Iterator[Field]:
-        """Every field of the row, shown or not."""
-        yield from self.fields.values()
+def field_for(
+    path: str, by_path: Mapping[str, Field], fields: Sequence[Field]
+) -> Field | None:
+    """The field a problem at ``path`` belongs beside, if any."""
+    # A deeper path (a key inside the affinity) belongs to the field holding it.
+    probe = path
+    while probe:
+        if probe in by_path:
+            return by_path[probe]
+        shorter = _LAST_STEP.sub("", probe)
+        if shorter == probe:
+            break
+        probe = shorter
+    # A shallower path (a whole volume) goes beside its first field.
+    if not path:
+        return None
+    inside = (f"{path}.", f"{path}[")
+    return next((field for field in fields if field.path.startswith(inside)), None)
 
 
-class RowList(widgets.VBox):
-    """An editable list of rows under one spec key, with an add button."""
-
-    count = Int(
-        0,
-        help="""How many rows the list has; changes when a row is added or
-        removed, and the picker recomputes the spec when it does.""",
-    )
-
-    def __init__(
-        self,
-        key: str,
-        make_row: Callable[[], Row],
-        *,
-        add_label: str,
-        on_change: Callable[[], None],
-        **kwargs: Any,
-    ) -> None:
-        self.key = key
-        self._make_row = make_row
-        self._on_change = on_change
-        self._rows = widgets.VBox()
-        self.add_button = widgets.Button(
-            description=add_label,
-            icon="plus",
-            layout=widgets.Layout(width="max-content"),
-        )
-        self.add_button.add_class(f"dh-add-{key.replace('_', '-')}")
-        self.add_button.on_click(lambda _button: self.add())
-        super().__init__(children=[self._rows, self.add_button], **kwargs)
-
-    @property
-    def rows(self) -> tuple[Row, ...]:
-        """The rows, in order."""
-        return tuple(self._rows.children)
-
-    def add(self, item: Any = None) -> Row:
-        """Append a row, filled with ``item`` when given, and return it."""
-        row = self._new_row(item)
-        self._rows.children = (*self._rows.children, row)
-        self._renumber()
-        return row
-
-    def remove(self, row: Row) -> None:
-        """Take ``row`` out of the list."""
-        self._rows.children = tuple(r for r in self._rows.children if r is not row)
-        self._renumber()
-
-    def fill(self, items: list[Any]) -> None:
-        """Replace every row with one per item."""
-        self._rows.children = tuple(self._new_row(item) for item in items)
-        self._renumber()
-
-    def read(self) -> list[Any]:
-        """Every row's entry, in order."""
-        return [row.read() for row in self.rows]
-
-    def all_fields(self) -> Iterator[Field]:
-        """Every field of every row."""
-        for row in self.rows:
-            yield from row.all_fields()
-
-    def _new_row(self, item: Any) -> Row:
-        row = self._make_row()
-        if item is not None:
-            row.fill(item)
-        for field in row.all_fields():
-            field.control.observe(lambda _change: self._on_change(), "value")
-        row.remove_button.on_click(lambda _button: self.remove(row))
-        return row
-
-    def _renumber(self) -> None:
-        # Paths carry the row's index, so they change when a row is removed.
-        for index, row in enumerate(self.rows):
-            base = at(self.key, index)
-            for field in row.all_fields():
-                field.path = f"{base}.{field.relative}" if field.relative else base
-        self.count = len(self.rows)
-        self._on_change()
-
-
-class Section(widgets.VBox):
-    """One part of the form (resources, volumes, ...) and the spec keys it edits.
-
-    A section reads its fields into ``state`` (seed-shaped spec keys, as
-    typed) whenever one changes, and counts ``revision`` up so the picker
-    knows to check the whole spec again. Problems a section finds itself
-    (YAML that does not parse) are in ``problems``.
-    """
-
-    title: ClassVar[str] = ""
-
-    state = Dict(
-        help="""The run spec keys this section edits, in the seed's dict
-        shape, exactly as typed (not yet checked).""",
-    )
-    problems = List(
-        Instance(SpecError),
-        help="""Problems this section finds before the spec layer can look,
-        such as affinity YAML that does not parse.""",
-    )
-    revision = Int(
-        0,
-        help="""Counts the section's edits; the picker checks the spec again
-        each time it changes.""",
-    )
-
-    def __init__(self, **kwargs: Any) -> None:
-        self._depth = 0
-        super().__init__(**kwargs)
-        self.changed()
-
-    def read(self) -> tuple[dict[str, Any], list[SpecError]]:
-        """The section's spec keys and its own problems, from the fields."""
-        raise NotImplementedError
-
-    def fill(self, spec: RunSpec) -> None:
-        """Show what ``spec`` says about this section's keys."""
-        raise NotImplementedError
-
-    def all_fields(self) -> Iterator[Field]:
-        """Every field, shown or not, so problems can be put beside them."""
-        raise NotImplementedError
-
-    def watch(self, *fields: Field) -> None:
-        """Re-read the section whenever one of ``fields`` changes."""
-        for field in fields:
-            field.control.observe(lambda _change: self.changed(), "value")
-
-    def changed(self) -> None:
-        """Re-read the fields, unless a batch of edits is under way."""
-        if self._depth:
-            return
-        state, problems = self.read()
-        self.state = state
-        self.problems = problems
-        self.revision += 1
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Make many edits and re-read the section once at the end."""
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-        self.changed()
-
-
-class PairRow(Row):
-    """A key and a value: an environment variable, a label, a node selector."""
-
-    def __init__(
-        self, key_name: str, key_hint: str, value_hint: str, *, strip: bool = True
-    ) -> None:
-        self.fields = {
-            key_name: Field(text_control(key_hint, options=True), relative=key_name),
-            "value": Field(text_control(value_hint), relative="value", strip=strip),
-        }
-        super().__init__()
-
-
-class NameRow(Row):
-    """One object name: a secret, an image pull secret."""
-
-    single = True
-
-    def __init__(self, hint: str) -> None:
-        self.fields = {"": Field(text_control(hint, options=True))}
-        super().__init__()
-
-    @property
-    def field(self) -> Field:
-        """The row's only field."""
-        return self.fields[""]
+def place_problems(problems: Iterable[SpecError], fields: Sequence[Field]) -> list[str]:
+    """Show each problem beside its field; return those that fit no field."""
+    by_path = {field.path: field for field in fields if field.path}
+    found: dict[int, list[str]] = {}
+    general: list[str] = []
+    for error in problems:
+        field = field_for(error.field, by_path, fields)
+        if field is None:
+            general.append(str(error))
+        else:
+            found.setdefault(id(field), []).append(error.problem)
+    for field in fields:
+        field.problem = " ".join(found.get(id(field), []))
+    return general

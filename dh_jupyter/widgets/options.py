@@ -16,14 +16,9 @@ from dh_jupyter.manifest.job import default_image
 from dh_jupyter.runs.status import span
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.widgets.choices import ClusterChoices
-from dh_jupyter.widgets.fields import (
-    Field,
-    NameRow,
-    RowList,
-    Section,
-    text_control,
-    whole_or_text,
-)
+from dh_jupyter.widgets.fields import Field, text_control, whole_or_text
+from dh_jupyter.widgets.rows import NameRow, RowList
+from dh_jupyter.widgets.section import Section
 
 DURATIONS = ("timeout", "ttl")
 

@@ -19,7 +19,6 @@ valid, it only puts the spec layer's sentences where the user is looking.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,18 +32,18 @@ from dh_jupyter.errors import DhJupyterError
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.widgets.choices import ChoicesLoader, ClusterChoices, Lookup
 from dh_jupyter.widgets.environment import EnvironmentSection
-from dh_jupyter.widgets.fields import ERROR_COLOR, NOTE_COLOR, Field, Section, escaped
+from dh_jupyter.widgets.fields import ERROR_COLOR, NOTE_COLOR, escaped, place_problems
 from dh_jupyter.widgets.monitor import RunMonitor
 from dh_jupyter.widgets.options import OptionsSection
 from dh_jupyter.widgets.preview import Preview, job_yaml
 from dh_jupyter.widgets.resources import ResourcesSection
 from dh_jupyter.widgets.scheduling import SchedulingSection
+from dh_jupyter.widgets.section import Section
 from dh_jupyter.widgets.volumes import VolumesSection
 
 logger = logging.getLogger(__name__)
 
 NO_PROFILE = "(no profile)"
-_LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
 
 
 class ResourcePicker(widgets.VBox):
@@ -246,6 +245,7 @@ class ResourcePicker(widgets.VBox):
             choice = choose(None, self._config)
             run = choice.backend.submit(spec, self.code)
             monitor = RunMonitor(run)
+            monitor.observe(lambda _change: self._show_submit(), "following")
             if choice.reason:
                 monitor.say(choice.reason, error=False)
             self._run_area.children = (monitor,)
@@ -281,9 +281,7 @@ class ResourcePicker(widgets.VBox):
         choices: ClusterChoices = change["new"]
         with self._lock:
             for section in self.sections:
-                use = getattr(section, "use_choices", None)
-                if use is not None:
-                    use(choices)
+                section.use_choices(choices)
 
     def _update(self) -> None:
         """Check the whole form again, put problems beside fields, redo the preview."""
@@ -332,17 +330,7 @@ class ResourcePicker(widgets.VBox):
     def _place(self, problems: list[SpecError]) -> None:
         """Show each problem beside its field; the rest above Submit."""
         fields = [f for section in self.sections for f in section.all_fields()]
-        by_path = {field.path: field for field in fields if field.path}
-        found: dict[int, list[str]] = {}
-        general: list[str] = []
-        for error in problems:
-            field = _field_for(error.field, by_path, fields)
-            if field is None:
-                general.append(str(error))
-            else:
-                found.setdefault(id(field), []).append(error.problem)
-        for field in fields:
-            field.problem = " ".join(found.get(id(field), []))
+        general = place_problems(problems, fields)
         self._general.value = "".join(
             f'<div style="color: {ERROR_COLOR}">{escaped(text)}</div>'
             for text in general
@@ -411,48 +399,9 @@ class ResourcePicker(widgets.VBox):
         """Take the lookup's result (called from the lookup's thread)."""
         self.choices = choices
         self.refresh_button.disabled = False
-        self._say_cluster(_describe_choices(choices))
+        self._say_cluster(choices.summary())
 
     def _say_cluster(self, text: str) -> None:
         self._cluster_note.value = (
             f'<span style="color: {NOTE_COLOR}">{escaped(text)}</span>'
         )
-
-
-def _field_for(
-    path: str, by_path: Mapping[str, Field], fields: list[Field]
-) -> Field | None:
-    """The field a problem at ``path`` belongs beside, if any."""
-    # A deeper path (inside the affinity) belongs to the field holding it.
-    probe = path
-    while probe:
-        if probe in by_path:
-            return by_path[probe]
-        shorter = _LAST_STEP.sub("", probe)
-        if shorter == probe:
-            break
-        probe = shorter
-    # A shallower path (a whole volume) goes beside its first field.
-    if not path:
-        return None
-    inside = (f"{path}.", f"{path}[")
-    return next((field for field in fields if field.path.startswith(inside)), None)
-
-
-def _describe_choices(choices: ClusterChoices) -> str:
-    """One line on what the cluster offered, or why it offered nothing."""
-    if "cluster" in choices.unread:
-        return f"Type names freely: {choices.unread['cluster']}"
-    counts = [
-        (len(choices.claims), "claim"),
-        (len(choices.config_maps), "config map"),
-        (len(choices.secrets), "secret"),
-        (len(choices.gpus), "GPU model"),
-        (len(choices.queues), "queue"),
-    ]
-    found = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
-    text = f'From namespace "{choices.namespace}": {found}.'
-    if choices.unread:
-        missed = "; ".join(choices.unread.values())
-        text += f" Type the others freely ({missed})."
-    return text

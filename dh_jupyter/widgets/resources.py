@@ -16,7 +16,8 @@ from typing import Any
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.spec.quantity import QuantityError, parse_quantity
 from dh_jupyter.widgets.choices import ClusterChoices
-from dh_jupyter.widgets.fields import Field, Section, text_control
+from dh_jupyter.widgets.fields import Field, text_control
+from dh_jupyter.widgets.section import Section
 
 KINDS = {
     "cpu": ("CPU", "e.g. 500m or 2"),

@@ -22,13 +22,11 @@ from dh_jupyter.widgets.choices import ClusterChoices, Taint
 from dh_jupyter.widgets.fields import (
     DESCRIPTION_WIDTH,
     Field,
-    PairRow,
-    Row,
-    RowList,
-    Section,
     text_control,
     whole_or_text,
 )
+from dh_jupyter.widgets.rows import PairRow, Row, RowList
+from dh_jupyter.widgets.section import Section
 
 AFFINITY_EXAMPLE = """\
 nodeAffinity:

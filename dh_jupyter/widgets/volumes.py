@@ -18,14 +18,9 @@ from dh_jupyter.manifest.naming import slug
 from dh_jupyter.spec import RunSpec, SpecError, Volume
 from dh_jupyter.spec.names import dns_label
 from dh_jupyter.widgets.choices import ClusterChoices
-from dh_jupyter.widgets.fields import (
-    Field,
-    Row,
-    RowList,
-    Section,
-    remove_button,
-    text_control,
-)
+from dh_jupyter.widgets.fields import Field, text_control
+from dh_jupyter.widgets.rows import Row, RowList, remove_button
+from dh_jupyter.widgets.section import Section
 
 TYPES = (
     ("claim (PVC)", "persistent_volume_claim"),
