@@ -12,6 +12,8 @@ import signal
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
 from traitlets import TraitError
@@ -230,3 +232,28 @@ def test_showing_fewer_than_one_line_is_refused_with_the_fix(bad: int) -> None:
 
     with pytest.raises(TraitError, match="show at least 1 line"):
         monitor.max_lines = bad
+
+
+def test_dhrun_shows_the_monitor_and_follows_the_run_to_its_end(
+    shell: Any, dh_settings: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dh_settings.backend = "local"
+    dh_settings.local_state_dir = str(tmp_path)
+    dh_settings.monitor = "widget"
+    shown: list[RunMonitor] = []
+    original = RunMonitor.follow
+
+    def spy(monitor: RunMonitor) -> Status:
+        shown.append(monitor)
+        return original(monitor)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RunMonitor, "follow", spy)
+        shell.run_cell_magic("dhrun", "--name widget", "print('in the monitor')")
+
+    assert len(shown) == 1
+    monitor = shown[0]
+    assert monitor.status is not None
+    assert monitor.status.phase is Phase.SUCCEEDED
+    assert "in the monitor" in monitor.logs
+    assert "RunMonitor" in capsys.readouterr().out

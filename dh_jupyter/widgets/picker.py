@@ -18,7 +18,6 @@ valid, it only puts the spec layer's sentences where the user is looking.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -40,8 +39,6 @@ from dh_jupyter.widgets.resources import ResourcesSection
 from dh_jupyter.widgets.scheduling import SchedulingSection
 from dh_jupyter.widgets.section import Section
 from dh_jupyter.widgets.volumes import VolumesSection
-
-logger = logging.getLogger(__name__)
 
 NO_PROFILE = "(no profile)"
 
