@@ -9,6 +9,7 @@ that match the chosen GPU model and node selector, one click each.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from typing import Any
@@ -77,6 +78,9 @@ class SchedulingSection(Section):
 
     def __init__(self, **kwargs: Any) -> None:
         self._choices = ClusterChoices()
+        # Suggestions are redone from typing (the kernel's thread) and when
+        # the lookup thread brings new nodes; one at a time.
+        self._suggesting = threading.Lock()
         self._gpu_selector: dict[str, str] = {}
         self._label_keys: tuple[str, ...] = ()
         self.tolerations = RowList(
@@ -197,19 +201,20 @@ class SchedulingSection(Section):
 
     def suggest(self) -> None:
         """Offer tolerations for taints of the nodes the run could land on."""
-        selector = {**self._selector(), **self._gpu_selector}
-        taints = self._choices.suggested_tolerations(
-            selector, self.state.get("tolerations", [])
-        )
-        chosen = self.suggested.value
-        self.suggested.options = tuple((taint.describe(), taint) for taint in taints)
-        # A Dropdown keeps no selection when its options change; keep the
-        # user's if it is still offered, else take the first.
-        if taints:
-            self.suggested.value = chosen if chosen in taints else taints[0]
-        shown = "" if taints else "none"
-        self.suggested.layout.display = shown
-        self.tolerate_button.layout.display = shown
+        with self._suggesting:
+            selector = {**self._selector(), **self._gpu_selector}
+            taints = self._choices.suggested_tolerations(
+                selector, self.state.get("tolerations", [])
+            )
+            chosen = self.suggested.value
+            self.suggested.options = tuple((t.describe(), t) for t in taints)
+            # A Dropdown keeps no selection when its options change; keep the
+            # user's if it is still offered, else take the first.
+            if taints:
+                self.suggested.value = chosen if chosen in taints else taints[0]
+            shown = "" if taints else "none"
+            self.suggested.layout.display = shown
+            self.tolerate_button.layout.display = shown
 
     def tolerate_suggested(self) -> None:
         """Add a toleration of the taint chosen in the suggestions."""
@@ -220,7 +225,7 @@ class SchedulingSection(Section):
     def changed(self) -> None:
         """Re-read the section and bring the suggestions up to date."""
         super().changed()
-        if not self._depth and hasattr(self, "suggested"):
+        if not self._depth:
             self.suggest()
 
     def _new_selector(self) -> PairRow:
