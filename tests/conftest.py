@@ -8,4 +8,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 # Each helper module under fixtures/ registers its fixtures here.
-pytest_plugins: list[str] = ["fixtures.lab", "fixtures.kube", "fixtures.shell"]
+pytest_plugins: list[str] = [
+    "fixtures.lab",
+    "fixtures.kube",
+    "fixtures.shell",
+    "fixtures.local",
+]

@@ -326,6 +326,13 @@ def _volumes(
     for index, volume in enumerate(spec.volumes):
         where = at("volumes", index)
         path_field = at(where, "mount_path")
+        if volume.volume_type == "empty_dir" and _is_machine_shm(volume.mount_path):
+            # --shm: this machine's own shared memory is already there.
+            notes.append(
+                f"volume {volume.name}: this machine's own /dev/shm is used as it "
+                "is, shared with other programs and with no size limit."
+            )
+            continue
         if volume.volume_type == "empty_dir":
             mounts.append(_empty_dir(volume, folder, path_field))
             notes.append(_empty_dir_note(volume, mounts[-1]))
@@ -397,6 +404,10 @@ def _empty_dir(volume: Volume, folder: Path, path_field: str) -> Mount:
         target = folder / "scratch" / volume.name
     fix = "choose a mount path in a folder you can write"
     return Mount(path_field, volume.mount_path, str(target), fix, scratch=True)
+
+
+def _is_machine_shm(mount_path: str) -> bool:
+    return os.path.normpath(mount_path) == str(_SHM) and _SHM.is_dir()
 
 
 def _in_memory(volume: Volume) -> bool:
