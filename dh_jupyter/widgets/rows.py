@@ -38,11 +38,16 @@ class Row(widgets.HBox):
     #: A row that is one value (a secret name) rather than a mapping.
     single: ClassVar[bool] = False
 
-    def __init__(self, children: list[widgets.Widget] | None = None, **kwargs: Any):
-        # Subclasses that lay their fields out themselves build the button
-        # first and place it in ``children``.
-        if not hasattr(self, "remove_button"):
-            self.remove_button = remove_button()
+    def __init__(
+        self,
+        children: list[widgets.Widget] | None = None,
+        *,
+        remove: widgets.Button | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # A subclass that lays its fields out itself places its own remove
+        # button in ``children`` and passes it as ``remove``.
+        self.remove_button = remove or remove_button()
         if children is None:
             children = [*self.fields.values(), self.remove_button]
         kwargs.setdefault("layout", widgets.Layout(flex_flow="row wrap"))

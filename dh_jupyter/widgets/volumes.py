@@ -102,9 +102,9 @@ class VolumeRow(Row):
         self._choices = choices
         self._auto_name = ""
 
-        self.remove_button = remove_button()
+        remove = remove_button()
         top = widgets.HBox(
-            [self.volume_type, self.name, self.mount_path, self.remove_button],
+            [self.volume_type, self.name, self.mount_path, remove],
             layout=widgets.Layout(flex_flow="row wrap"),
         )
         own_fields = [f for own in self.by_type.values() for f in own.values()]
@@ -114,6 +114,7 @@ class VolumeRow(Row):
         )
         super().__init__(
             children=[widgets.VBox([top, below])],
+            remove=remove,
             layout=widgets.Layout(
                 border="1px solid var(--jp-border-color2, #e0e0e0)",
                 padding="4px",
