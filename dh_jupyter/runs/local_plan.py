@@ -238,7 +238,10 @@ def _memory(
         f"than {_size(amount)} together"
     )
     if amount > machine.memory:
-        note += f", more than this machine's {_size(machine.memory)}"
+        note += (
+            f"; that is more than this machine's {_size(machine.memory)}, so the "
+            "machine runs out first"
+        )
     notes.append(note + ".")
     return amount
 
