@@ -71,7 +71,7 @@ class Machine:
         return cls(
             cores=cores,
             memory=_memory_here(),
-            gpus=_nvidia_gpus(),
+            gpus=nvidia_gpus(),
             can_pin=hasattr(os, "sched_setaffinity"),
             can_measure_memory=local_proc.can_measure_memory(),
         )
@@ -604,7 +604,7 @@ def _memory_here() -> int:
     return int(total)
 
 
-def _nvidia_gpus() -> tuple[str, ...]:
+def nvidia_gpus() -> tuple[str, ...]:
     """The NVIDIA GPUs this process may use, as CUDA_VISIBLE_DEVICES entries."""
     listed = Path("/proc/driver/nvidia/gpus")
     count = 0
