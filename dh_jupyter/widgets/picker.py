@@ -64,8 +64,8 @@ class ResourcePicker(widgets.VBox):
     profile = Unicode(
         "",
         help="""The configured profile (DhJupyter.profiles) last chosen; setting
-        it fills the form with that profile, which the user can then change.
-        Example: "gpu-v100". Default: "" (none).""",
+        it replaces what the form holds with that profile, whose fields the
+        user can then change. Example: "gpu-v100". Default: "" (none).""",
     )
     valid = Bool(
         False,
@@ -394,9 +394,11 @@ class ResourcePicker(widgets.VBox):
 
     def _loaded(self, choices: ClusterChoices) -> None:
         """Take the lookup's result (called from the lookup's thread)."""
-        self.choices = choices
-        self.refresh_button.disabled = False
-        self._say_cluster(choices.summary())
+        try:
+            self.choices = choices
+            self._say_cluster(choices.summary())
+        finally:
+            self.refresh_button.disabled = False
 
     def _say_cluster(self, text: str) -> None:
         self._cluster_note.value = (
