@@ -152,7 +152,10 @@ def test_a_memory_hog_is_stopped_and_reported_like_oomkilled(in_child: bool) -> 
     assert status.reason.startswith(
         "OOMKilled: stopped for using more memory than its limit of 100Mi"
     )
-    assert "Raise the memory limit, for example --mem " in status.hint
+    assert status.hint.startswith(
+        "Raise the memory limit (resources.mem.limits, or --mem REQUEST:LIMIT), "
+        "for example to "
+    )
     assert status.exit_code == 128 + signal.SIGKILL
     assert "the hog finished" not in output(run)
     assert "more than the memory limit of 100Mi" in notes(run)

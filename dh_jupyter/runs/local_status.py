@@ -19,7 +19,6 @@ from dh_jupyter.runs.status import Phase, Status, span
 _MIB = 2**20
 _GIB = 2**30
 
-MEMORY_FIX = "raise the memory limit (resources.mem.limits, or --mem)"
 _SIGNAL_HINTS = {
     signal.SIGKILL: (
         "Something outside dh-jupyter killed it; the system's out-of-memory "
@@ -95,8 +94,8 @@ def out_of_memory(
         Phase.FAILED,
         f"OOMKilled: stopped for using more memory than its limit of {limit} "
         f"({used / _MIB:.0f} MiB in use)",
-        f"Raise the memory limit, for example --mem {larger(used)}, or make the "
-        "cell use less memory.",
+        f"Raise the memory limit (resources.mem.limits, or --mem REQUEST:LIMIT), "
+        f"for example to {larger(used)}, or make the cell use less memory.",
         started=started,
         finished=finished,
         exit_code=128 + signal.SIGKILL,
