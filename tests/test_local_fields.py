@@ -149,12 +149,12 @@ def test_a_memory_hog_is_stopped_and_reported_like_oomkilled(in_child: bool) -> 
     status = finished(run)
 
     assert status.phase is Phase.FAILED
-    assert status.reason.startswith(
-        "OOMKilled: stopped for using more memory than its limit of 100Mi"
+    # The words a Kubernetes OOMKilled container gets.
+    assert status.reason == (
+        "the cell ran out of memory and was killed (its limit is 100Mi)"
     )
-    assert status.hint.startswith(
-        "Raise the memory limit (resources.mem.limits, or --mem REQUEST:LIMIT), "
-        "for example to "
+    assert status.hint == (
+        'Ask for more memory: set resources.mem.limits to "200Mi" or more.'
     )
     assert status.exit_code == 128 + signal.SIGKILL
     assert "the hog finished" not in output(run)
@@ -182,8 +182,9 @@ def test_a_cell_past_its_timeout_is_stopped_as_deadline_exceeded() -> None:
     status = finished(run)
 
     assert status.phase is Phase.FAILED
-    assert status.reason == "DeadlineExceeded: stopped after its timeout of 1.0 s"
-    assert status.hint.startswith("Raise the timeout")
+    # The words a Kubernetes Job past its activeDeadlineSeconds gets.
+    assert status.reason == "it ran longer than its timeout of 1 s"
+    assert status.hint == "Raise timeout, or make the cell finish sooner."
     assert output(run) == "started"
 
 
@@ -206,10 +207,10 @@ def test_cancel_stops_the_cell_and_its_children() -> None:
 
     status = run.status
     assert status.phase is Phase.CANCELLED
-    assert status.reason == "stopped on request"
+    assert status.reason == "you cancelled it"
     assert not alive({"pid": child_pid})
     assert not alive(run.folder.state()["process"])
-    assert "stopping the cell: cancelled on request" in notes(run)
+    assert "stopping the cell: you cancelled it." in notes(run)
 
 
 def test_cancelling_a_finished_run_changes_nothing() -> None:
@@ -227,14 +228,14 @@ def test_cancelling_a_finished_run_changes_nothing() -> None:
         (
             "raise ValueError('boom')",
             1,
-            "the cell failed with exit code 1",
-            "an exception shows as a Python traceback",
+            "the cell exited with code 1",
+            "The end of its logs shows the error.",
         ),
         (
             "import sys; sys.exit(3)",
             3,
-            "the cell failed with exit code 3",
-            "what the cell passed to sys.exit()",
+            "the cell exited with code 3",
+            "The end of its logs shows the error.",
         ),
         (
             "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)",
@@ -243,10 +244,16 @@ def test_cancelling_a_finished_run_changes_nothing() -> None:
             "segmentation fault",
         ),
         (
+            "import os, signal; os.kill(os.getpid(), signal.SIGTERM)",
+            143,
+            "the cell was stopped (exit code 143)",
+            "It received SIGTERM from outside dh-jupyter.",
+        ),
+        (
             "import os, signal; os.kill(os.getpid(), signal.SIGKILL)",
             137,
-            "the cell was stopped by SIGKILL (exit code 137)",
-            "out-of-memory killer",
+            "the cell was killed (exit code 137)",
+            "often the system's out-of-memory killer",
         ),
     ],
 )
@@ -295,21 +302,20 @@ def test_a_failed_attempt_is_retried_and_the_retry_is_marked(tmp_path: Path) -> 
     assert status.phase is Phase.SUCCEEDED
     assert output(run).splitlines() == ["attempt 1", "attempt 2"]
     assert (
-        "attempt 2 of 3 starts; attempt 1 ended: the cell failed with exit code 4."
+        "attempt 2 of 3 starts; attempt 1 ended: the cell exited with code 4."
         in notes(run)
     )
 
 
-def test_a_run_whose_every_attempt_fails_reports_backoff_limit_exceeded() -> None:
+def test_a_run_whose_every_attempt_fails_says_how_its_last_attempt_ended() -> None:
     run = submit({"retries": 1}, "raise SystemExit(5)")
 
     status = finished(run)
 
     assert status.phase is Phase.FAILED
-    assert status.reason == (
-        "BackoffLimitExceeded: all 2 attempts failed; the last: the cell failed "
-        "with exit code 5"
-    )
+    # The words of a Job that failed more times than its backoffLimit allows.
+    assert status.reason == "the cell exited with code 5 on attempt 2, its last"
+    assert status.hint == "The end of its logs shows the error."
     assert status.exit_code == 5
 
 

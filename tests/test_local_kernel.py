@@ -110,13 +110,11 @@ def test_the_python_api_runs_local_cells_in_a_real_kernel(kernel_env: Path) -> N
     assert text(env) == "succeeded | \nfast\n"
     assert text(cpu) == "succeeded | \n1\n"
     assert text(hog).startswith(
-        "failed | OOMKilled: stopped for using more memory than its limit of 100Mi"
+        "failed | the cell ran out of memory and was killed (its limit is 100Mi)"
     )
     assert "the hog finished" not in text(hog)
-    assert text(timeout) == (
-        "failed | DeadlineExceeded: stopped after its timeout of 1.0 s\n\n"
-    )
-    assert text(exit_code) == "failed | the cell failed with exit code 3\n\n"
+    assert text(timeout) == ("failed | it ran longer than its timeout of 1 s\n\n")
+    assert text(exit_code) == "failed | the cell exited with code 3\n\n"
     assert text(listing) == (
         "['failed', 'failed', 'failed', 'succeeded', 'succeeded']\n"
     )
@@ -171,14 +169,14 @@ def test_dhrun_runs_cells_locally_with_every_honoured_field(kernel_env: Path) ->
 
     assert error(hog)[0] == "RunFailedError"
     assert (
-        "OOMKilled: stopped for using more memory than its limit of 100Mi"
+        "the cell ran out of memory and was killed (its limit is 100Mi)"
         in (error(hog)[1])
     )
     assert "the hog finished" not in text(hog)
     assert error(timeout)[0] == "RunFailedError"
-    assert "DeadlineExceeded: stopped after its timeout of 1.0 s" in error(timeout)[1]
+    assert "it ran longer than its timeout of 1 s" in error(timeout)[1]
     assert error(broken)[0] == "RunFailedError"
-    assert "the cell failed with exit code 3" in error(broken)[1]
+    assert "the cell exited with code 3" in error(broken)[1]
 
     assert "hello from the claim\nTrue\n" in text(mounted)
     assert "never-printed" not in text(mounted)

@@ -104,7 +104,7 @@ def test_the_status_file_is_plain_json_for_other_processes(
 
     assert state["phase"] == "failed"
     assert state["exit_code"] == 2
-    assert state["reason"] == "the cell failed with exit code 2"
+    assert state["reason"] == "the cell exited with code 2"
     assert {"started", "finished", "hint", "supervisor", "process"} <= set(state)
 
 

@@ -50,8 +50,8 @@ def test_the_local_tour_runs_end_to_end_with_jupyter_execute(tmp_path: Path) -> 
     assert "succeeded in" in text(greet)
     failed, reason, hint = text(caught).splitlines()
     assert failed == "failed"
-    assert reason.startswith("OOMKilled: stopped for using more memory than its limit")
-    assert hint.startswith("Raise the memory limit")
+    assert reason == "the cell ran out of memory and was killed (its limit is 128Mi)"
+    assert hint == 'Ask for more memory: set resources.mem.limits to "256Mi" or more.'
     assert "sum: 10\ntoken is set: True\n" in text(mounted)
     assert "not-a-real-token" not in text(mounted)
     rows = text(jobs).splitlines()

@@ -1,45 +1,52 @@
-"""How a local run's endings are said: the same words a cluster run gets.
+"""How a local run's states are said: in the words a cluster run gets.
 
-A cell stopped for using too much memory reads ``OOMKilled`` and one past its
-timeout reads ``DeadlineExceeded``, as on Kubernetes, so a user who moves a
-notebook between a laptop and a cluster meets one vocabulary. Exit codes of
-processes killed by a signal are written ``128 + signal``, as a container
-runtime reports them. Only wording lives here; deciding which ending
-happened is the supervisor's job.
+A user who moves a notebook between a laptop and a cluster must meet one
+vocabulary, so every ending a Job can also have is worded exactly as
+``dh_jupyter.runs.explain`` words it for Kubernetes: a cell stopped for using
+more memory than its limit reads like ``OOMKilled`` ("ran out of memory and
+was killed"), one past its timeout like ``DeadlineExceeded``, the last of
+its retries like ``BackoffLimitExceeded`` ("on attempt 3, its last"). Exit
+codes of processes killed by a signal are ``128 + signal``, as a container
+runtime reports them. Only what a cluster cannot tell (which signal crashed
+a process, a supervisor that vanished) has words of its own here.
+
+Only wording lives here; deciding which ending happened is the supervisor's
+job.
 """
 
 from __future__ import annotations
 
+import re
 import signal
 from datetime import datetime
 
+from dh_jupyter.runs.explain import duration
 from dh_jupyter.runs.local_proc import signal_name
-from dh_jupyter.runs.status import Phase, Status, span
-
-_MIB = 2**20
-_GIB = 2**30
+from dh_jupyter.runs.status import Phase, Status
 
 _SIGNAL_HINTS = {
     signal.SIGKILL: (
-        "Something outside dh-jupyter killed it; the system's out-of-memory "
-        "killer does this when the machine runs out of memory, and a memory "
-        "limit (--mem) turns that into a clear OOMKilled."
+        "Something stopped it from outside; on this machine that is often the "
+        "system's out-of-memory killer (a memory limit, --mem, makes it clear)."
     ),
+    signal.SIGTERM: "It received SIGTERM from outside dh-jupyter.",
     signal.SIGSEGV: (
         "The Python process crashed (a segmentation fault), usually inside a "
         "compiled library; the end of its logs may say where."
     ),
     signal.SIGABRT: "A library aborted the process; the end of its logs may say why.",
-    signal.SIGTERM: "Something outside dh-jupyter asked it to stop.",
 }
+# The cluster's words for the signals a container's exit code also shows.
+_SIGNAL_REASONS = {signal.SIGKILL: "was killed", signal.SIGTERM: "was stopped"}
 
 
 def starting() -> Status:
     return Status(Phase.PENDING, "starting a process on this machine")
 
 
-def running(started: datetime) -> Status:
-    return Status(Phase.RUNNING, "on this machine", started=started)
+def running(started: datetime, attempt: int = 1) -> Status:
+    where = "on this machine" + (f", attempt {attempt}" if attempt > 1 else "")
+    return Status(Phase.RUNNING, where, started=started)
 
 
 def succeeded(started: datetime | None, finished: datetime) -> Status:
@@ -47,55 +54,49 @@ def succeeded(started: datetime | None, finished: datetime) -> Status:
 
 
 def exited(code: int, started: datetime | None, finished: datetime) -> Status:
-    """The status of a cell whose process ended by itself with ``code``."""
+    """The status of a cell whose process ended by itself with ``code``.
+
+    ``code`` is as ``os.waitstatus_to_exitcode`` gives it: negative for a
+    process a signal ended.
+    """
     if code == 0:
         return succeeded(started, finished)
     if code < 0:
-        return killed_by(-code, started, finished)
-    reason = f"the cell failed with exit code {code}"
-    if code == 1:
-        hint = (
-            "Its logs end with the error; an exception shows as a Python "
-            "traceback there."
-        )
-    else:
-        hint = (
-            "Its logs end with the error; the code is what the cell passed to "
-            "sys.exit() or what a program it ran returned."
-        )
-    return Status(
-        Phase.FAILED, reason, hint, started=started, finished=finished, exit_code=code
-    )
-
-
-def killed_by(number: int, started: datetime | None, finished: datetime) -> Status:
-    """The status of a cell whose process a signal stopped from outside."""
-    code = 128 + number
-    hint = ""
-    try:
-        hint = _SIGNAL_HINTS.get(signal.Signals(number), "")
-    except ValueError:
-        hint = ""
+        return _killed_by(-code, started, finished)
     return Status(
         Phase.FAILED,
-        f"the cell was stopped by {signal_name(number)} (exit code {code})",
-        hint,
+        f"the cell exited with code {code}",
+        "The end of its logs shows the error.",
         started=started,
         finished=finished,
         exit_code=code,
     )
 
 
-def out_of_memory(
-    limit: str, used: int, started: datetime | None, finished: datetime
-) -> Status:
+def _killed_by(number: int, started: datetime | None, finished: datetime) -> Status:
+    code = 128 + number
+    try:
+        known: signal.Signals | None = signal.Signals(number)
+    except ValueError:
+        known = None
+    how = _SIGNAL_REASONS.get(known) if known else None
+    reason = (
+        f"the cell {how} (exit code {code})"
+        if how
+        else f"the cell was stopped by {signal_name(number)} (exit code {code})"
+    )
+    hint = _SIGNAL_HINTS.get(known, "") if known else ""
+    return Status(
+        Phase.FAILED, reason, hint, started=started, finished=finished, exit_code=code
+    )
+
+
+def out_of_memory(limit: str, started: datetime | None, finished: datetime) -> Status:
     """The status of a cell stopped for using more memory than its limit."""
     return Status(
         Phase.FAILED,
-        f"OOMKilled: stopped for using more memory than its limit of {limit} "
-        f"({used / _MIB:.0f} MiB in use)",
-        f"Raise the memory limit (resources.mem.limits, or --mem REQUEST:LIMIT), "
-        f"for example to {larger(used)}, or make the cell use less memory.",
+        f"the cell ran out of memory and was killed (its limit is {limit})",
+        f'Ask for more memory: set resources.mem.limits to "{doubled(limit)}" or more.',
         started=started,
         finished=finished,
         exit_code=128 + signal.SIGKILL,
@@ -108,19 +109,18 @@ def deadline_exceeded(
     """The status of a cell stopped because its timeout passed."""
     return Status(
         Phase.FAILED,
-        f"DeadlineExceeded: stopped after its timeout of {span(timeout)}",
-        "Raise the timeout (timeout, or --timeout), or make the cell finish sooner.",
+        f"it ran longer than its timeout of {duration(timeout)}",
+        "Raise timeout, or make the cell finish sooner.",
         started=started,
         finished=finished,
     )
 
 
-def attempts_exhausted(attempts: int, last: Status) -> Status:
+def last_attempt(attempt: int, last: Status) -> Status:
     """The status of a run whose every attempt failed; ``last`` says how."""
     return Status(
-        Phase.FAILED,
-        f"BackoffLimitExceeded: all {attempts} attempts failed; the last: "
-        f"{last.reason}",
+        last.phase,
+        f"{last.reason} on attempt {attempt}, its last",
         last.hint,
         started=last.started,
         finished=last.finished,
@@ -128,9 +128,24 @@ def attempts_exhausted(attempts: int, last: Status) -> Status:
     )
 
 
-def cancelled(started: datetime | None, finished: datetime) -> Status:
+def cancelled(
+    started: datetime | None, finished: datetime, *, by_user: bool = True
+) -> Status:
+    """The status of a run stopped before it finished.
+
+    ``by_user`` says someone asked (``%dhcancel``, the stop button, the runs
+    panel); otherwise the supervisor was told to stop by something else.
+    """
+    if by_user:
+        return Status(
+            Phase.CANCELLED, "you cancelled it", started=started, finished=finished
+        )
     return Status(
-        Phase.CANCELLED, "stopped on request", started=started, finished=finished
+        Phase.CANCELLED,
+        "its process was stopped from outside before it finished",
+        "Something else stopped it (a shutdown of this machine?); run the cell again.",
+        started=started,
+        finished=finished,
     )
 
 
@@ -149,9 +164,10 @@ def lost(
     )
 
 
-def larger(used: int) -> str:
-    """A memory limit comfortably above ``used`` bytes: twice it, rounded up."""
-    wanted = 2 * used
-    if wanted >= _GIB:
-        return f"{-(-wanted // _GIB)}Gi"
-    return f"{max(64, -(-wanted // (64 * _MIB)) * 64)}Mi"
+def doubled(quantity: str) -> str:
+    """Twice a quantity, in the same unit: ``"128Mi"`` → ``"256Mi"``."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([A-Za-z]*)", quantity)
+    if match is None:
+        return quantity
+    number = float(match[1]) * 2
+    return (str(int(number)) if number.is_integer() else f"{number:g}") + match[2]

@@ -48,7 +48,7 @@ from pathlib import Path
 from dh_jupyter.runs import local_mounts, local_proc, local_status
 from dh_jupyter.runs.local_plan import Plan
 from dh_jupyter.runs.local_state import RunFolder, now
-from dh_jupyter.runs.status import Phase, Status, span
+from dh_jupyter.runs.status import Phase, Status
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Supervisor:
         last: Status | None = None
         for attempt in range(1, attempts + 1):
             if self.stop_asked or self.folder.cancel_requested():
-                return local_status.cancelled(self.started, now())
+                return self.cancelled()
             if last is not None:
                 self.folder.append_log(
                     f"attempt {attempt} of {attempts} starts; attempt "
@@ -93,7 +93,7 @@ class Supervisor:
                 return last
         assert last is not None
         if attempts > 1:
-            return local_status.attempts_exhausted(attempts, last)
+            return local_status.last_attempt(attempts, last)
         return last
 
     def attempt(self, number: int) -> Status:
@@ -111,7 +111,7 @@ class Supervisor:
         if self.started is None:
             self.started = now()
         self.folder.update(
-            local_status.running(self.started),
+            local_status.running(self.started, number),
             process=local_proc.identity(self.child.pid),
             attempt=number,
         )
@@ -137,12 +137,14 @@ class Supervisor:
             if self.child_code is not None:
                 return None
             if self.stop_asked or self.folder.cancel_requested():
-                self.terminate("cancelled on request")
-                return local_status.cancelled(self.started, now())
+                status = self.cancelled()
+                self.terminate(status.reason)
+                return status
             if self.deadline is not None and time.monotonic() >= self.deadline:
                 timeout = self.plan.timeout or 0
-                self.terminate(f"its timeout of {span(timeout)} passed")
-                return local_status.deadline_exceeded(timeout, self.started, now())
+                status = local_status.deadline_exceeded(timeout, self.started, now())
+                self.terminate(status.reason)
+                return status
             if self.plan.memory_limit is None:
                 time.sleep(_POLL)
                 continue
@@ -160,7 +162,12 @@ class Supervisor:
             f"stopped: its processes used {used / 2**20:.0f} MiB, more than the "
             f"memory limit of {text}."
         )
-        return local_status.out_of_memory(text, used, self.started, now())
+        return local_status.out_of_memory(text, self.started, now())
+
+    def cancelled(self) -> Status:
+        """Cancelled by someone who left the mark, or stopped by a bare signal."""
+        by_user = self.folder.cancel_requested()
+        return local_status.cancelled(self.started, now(), by_user=by_user)
 
     def terminate(self, why: str) -> None:
         """Ask the cell's processes to stop, then kill what is left after a grace."""
