@@ -45,8 +45,8 @@ from dh_jupyter.manifest.job import container_resources
 from dh_jupyter.manifest.naming import job_name
 from dh_jupyter.runs import local_mounts, local_proc, local_status
 from dh_jupyter.runs.base import Backend, Run, RunInfo, StatusCallback
-from dh_jupyter.runs.local_plan import Machine, Plan, make_plan
-from dh_jupyter.runs.local_state import RunFolder, now, parse_time
+from dh_jupyter.runs.local_plan import Machine, make_plan
+from dh_jupyter.runs.local_state import Plan, RunFolder, now, parse_time
 from dh_jupyter.runs.local_supervisor import GRACE_SECONDS
 from dh_jupyter.runs.status import Status
 from dh_jupyter.spec import RunSpec, SpecError
@@ -54,8 +54,12 @@ from dh_jupyter.spec.names import dns_label
 
 log = logging.getLogger(__name__)
 
+# Status and logs are files, read again after these pauses: short at first,
+# so a quick cell's end shows at once, then longer, so a long run costs
+# next to nothing to follow.
+_QUICK_POLL = 0.02
+_QUICK_SECONDS = 2.0
 _POLL = 0.1
-_LOG_POLL = 0.05
 # The supervisor is started this way so it finds this very dh_jupyter,
 # whatever the kernel's working folder and whether or not it is installed.
 _BOOT = (
@@ -227,7 +231,8 @@ class LocalRun(Run):
         timeout: float | None = None,
         on_status: StatusCallback | None = None,
     ) -> Status:
-        end = None if timeout is None else time.monotonic() + timeout
+        began = time.monotonic()
+        end = None if timeout is None else began + timeout
         last: Status | None = None
         while True:
             status = self.status
@@ -238,10 +243,13 @@ class LocalRun(Run):
                 return status
             if end is not None and time.monotonic() >= end:
                 return status
-            pause = _POLL if end is None else min(_POLL, end - time.monotonic())
+            pause = _pause(began)
+            if end is not None:
+                pause = min(pause, end - time.monotonic())
             time.sleep(max(0.0, pause))
 
     def logs(self, follow: bool = False) -> Iterator[str]:
+        began = time.monotonic()
         with open(self.folder.log_path, "rb") as output:
             pending = b""
             while True:
@@ -260,7 +268,7 @@ class LocalRun(Run):
                         break
                     pending += rest
                     continue
-                time.sleep(_LOG_POLL)
+                time.sleep(_pause(began))
             if pending:
                 yield _text(pending)
 
@@ -335,6 +343,11 @@ def _launch(folder: RunFolder, plan: Plan) -> subprocess.Popen[bytes]:
             # Its own session: a kernel restart or interrupt does not reach it.
             start_new_session=True,
         )
+
+
+def _pause(began: float) -> float:
+    quick = time.monotonic() - began < _QUICK_SECONDS
+    return _QUICK_POLL if quick else _POLL
 
 
 def _taken(name: str) -> ConflictError:

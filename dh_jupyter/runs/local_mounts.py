@@ -28,8 +28,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dh_jupyter.runs.local_plan import Mount
-from dh_jupyter.runs.local_state import RunFolder
+from dh_jupyter.runs.local_state import Mount, RunFolder
 from dh_jupyter.spec import SpecError
 
 log = logging.getLogger(__name__)

@@ -31,15 +31,19 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from dh_jupyter.config import DhJupyter
 from dh_jupyter.runs import local_proc
+from dh_jupyter.runs.local_state import Mount, Plan
 from dh_jupyter.spec import RunSpec, Volume
 from dh_jupyter.spec.keys import Problems, at
 from dh_jupyter.spec.quantity import parse_quantity
+
+if TYPE_CHECKING:
+    # Only for types: the supervisor must not pay for importing traitlets.
+    from dh_jupyter.config import DhJupyter
 
 _GIB = 2**30
 _MIB = 2**20
@@ -75,48 +79,6 @@ class Machine:
             can_pin=hasattr(os, "sched_setaffinity"),
             can_measure_memory=local_proc.can_measure_memory(),
         )
-
-
-@dataclass(frozen=True)
-class Mount:
-    """A local folder made visible at a volume's mount path."""
-
-    field: str
-    link: str
-    target: str
-    fix: str
-    scratch: bool = False
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How the supervisor runs the cell. ``env`` may hold secret values."""
-
-    python: str
-    cwd: str
-    env: Mapping[str, str] = field(repr=False)
-    cores: tuple[int, ...] | None = None
-    memory_limit: int | None = None
-    memory_text: str | None = None
-    timeout: int | None = None
-    retries: int = 0
-    mounts: tuple[Mount, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    def record(self) -> dict[str, Any]:
-        """What ``run.json`` keeps of the plan: all but the environment."""
-        kept = asdict(self)
-        del kept["env"]
-        return kept
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any], env: Mapping[str, str]) -> Plan:
-        """The plan ``record`` describes, run with ``env``."""
-        values = dict(record)
-        values["mounts"] = tuple(Mount(**mount) for mount in values["mounts"])
-        values["notes"] = tuple(values["notes"])
-        values["cores"] = tuple(values["cores"]) if values["cores"] else None
-        return cls(env=env, **values)
 
 
 def make_plan(

@@ -25,7 +25,8 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,48 @@ LOG_PREFIX = "[dh-jupyter] "
 # lost: the kernel records the supervisor within milliseconds of creating
 # the folder, so only a kernel that died in between leaves it missing.
 _LAUNCH_WINDOW = 60.0
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A local folder made visible at a volume's mount path."""
+
+    field: str
+    link: str
+    target: str
+    fix: str
+    scratch: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the supervisor runs the cell. ``env`` may hold secret values."""
+
+    python: str
+    cwd: str
+    env: Mapping[str, str] = field(repr=False)
+    cores: tuple[int, ...] | None = None
+    memory_limit: int | None = None
+    memory_text: str | None = None
+    timeout: int | None = None
+    retries: int = 0
+    mounts: tuple[Mount, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def record(self) -> dict[str, Any]:
+        """What ``run.json`` keeps of the plan: all but the environment."""
+        kept = asdict(self)
+        del kept["env"]
+        return kept
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], env: Mapping[str, str]) -> Plan:
+        """The plan ``record`` describes, run with ``env``."""
+        values = dict(record)
+        values["mounts"] = tuple(Mount(**mount) for mount in values["mounts"])
+        values["notes"] = tuple(values["notes"])
+        values["cores"] = tuple(values["cores"]) if values["cores"] else None
+        return cls(env=env, **values)
 
 
 class RunFolder:

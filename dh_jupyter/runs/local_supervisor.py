@@ -34,9 +34,11 @@ Limits, and why they are enforced this way:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -46,8 +48,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dh_jupyter.runs import local_mounts, local_proc, local_status
-from dh_jupyter.runs.local_plan import Plan
-from dh_jupyter.runs.local_state import RunFolder, now
+from dh_jupyter.runs.local_state import Plan, RunFolder, now
 from dh_jupyter.runs.status import Phase, Status
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class Supervisor:
         self.deadline: float | None = None
         self.child: subprocess.Popen[bytes] | None = None
         self.child_code: int | None = None
+        # Readable whenever a signal arrives; see ``listen_for_signals``.
+        self.wakeup: int | None = None
 
     def run(self) -> Status:
         """Run every attempt the plan allows; the final status."""
@@ -146,13 +149,13 @@ class Supervisor:
                 self.terminate(status.reason)
                 return status
             if self.plan.memory_limit is None:
-                time.sleep(_POLL)
+                self.pause(_POLL)
                 continue
             used = local_proc.memory_in_use(local_proc.descendants(os.getpid()))
             if used > self.plan.memory_limit:
                 return self.out_of_memory(used)
             near = used > self.plan.memory_limit / 2
-            time.sleep(_POLL_NEAR_LIMIT if near else _POLL)
+            self.pause(_POLL_NEAR_LIMIT if near else _POLL)
 
     def out_of_memory(self, used: int) -> Status:
         """Kill the cell at once, as the kernel's OOM killer would in a pod."""
@@ -163,6 +166,17 @@ class Supervisor:
             f"memory limit of {text}."
         )
         return local_status.out_of_memory(text, self.started, now())
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when a signal (the cell ending, a cancel) comes."""
+        if self.wakeup is None:
+            time.sleep(seconds)
+            return
+        ready, _, _ = select.select([self.wakeup], [], [], seconds)
+        if ready:
+            # Empty the pipe: one wake-up per batch of signals is enough.
+            with contextlib.suppress(BlockingIOError):
+                os.read(self.wakeup, 512)
 
     def cancelled(self) -> Status:
         """Cancelled by someone who left the mark, or stopped by a bare signal."""
@@ -219,11 +233,7 @@ def main(path: str) -> int:
     folder = RunFolder(Path(path))
     supervisor = Supervisor(folder)
 
-    def ask_to_stop(number: int, frame: object) -> None:
-        supervisor.stop_asked = True
-
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, ask_to_stop)
+    supervisor.wakeup = _listen_for_signals(supervisor)
     _become_subreaper()
 
     try:
@@ -243,6 +253,30 @@ def main(path: str) -> int:
     local_mounts.release(folder)
     log.info("The run ended: %s (recorded: %s).", status.describe(), recorded)
     return 0
+
+
+def _listen_for_signals(supervisor: Supervisor) -> int:
+    """Make stop signals ask the supervisor to stop, and every signal wake it.
+
+    Returns a file descriptor that becomes readable when a signal arrives,
+    so the watch wakes the moment the cell ends (SIGCHLD) or a cancel comes
+    (SIGTERM) instead of at its next poll.
+    """
+
+    def ask_to_stop(number: int, frame: object) -> None:
+        supervisor.stop_asked = True
+
+    def wake(number: int, frame: object) -> None:
+        return None
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, ask_to_stop)
+    signal.signal(signal.SIGCHLD, wake)
+    readable, writable = os.pipe()
+    os.set_blocking(readable, False)
+    os.set_blocking(writable, False)
+    signal.set_wakeup_fd(writable, warn_on_full_buffer=False)
+    return readable
 
 
 def _become_subreaper() -> None:
