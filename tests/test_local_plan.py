@@ -20,7 +20,8 @@ from traitlets import TraitError
 
 import dh_jupyter.runs
 from dh_jupyter.config import DhJupyter
-from dh_jupyter.runs.local_plan import Machine, make_plan, nvidia_gpus
+from dh_jupyter.runs.local_machine import Machine, nvidia_gpus
+from dh_jupyter.runs.local_plan import make_plan
 from dh_jupyter.runs.local_state import Plan
 from dh_jupyter.spec import RunSpec, SpecError
 

@@ -204,6 +204,21 @@ def test_a_finished_run_is_removed_once_its_ttl_has_passed(
     assert not (Path(local_settings.local_state_dir) / expiring.name).exists()
 
 
+def test_a_handle_to_a_removed_run_says_it_is_gone(local_settings: DhJupyter) -> None:
+    run = dh_jupyter.runs.submit({"ttl": 0}, "pass", backend="local")
+    finished(run)
+    time.sleep(0.01)
+    dh_jupyter.runs.runs(backend="local")
+
+    with pytest.raises(NotFoundError) as caught:
+        run.status  # noqa: B018
+
+    assert str(caught.value) == (
+        f'The local run "{run.name}" is gone: its ttl passed, or its folder in '
+        f"{local_settings.local_state_dir} was deleted."
+    )
+
+
 def test_the_configured_ttl_applies_when_the_spec_sets_none(
     local_settings: DhJupyter,
 ) -> None:

@@ -45,7 +45,8 @@ from dh_jupyter.manifest.job import container_resources
 from dh_jupyter.manifest.naming import job_name
 from dh_jupyter.runs import local_mounts, local_proc, local_status
 from dh_jupyter.runs.base import Backend, Run, RunInfo, StatusCallback
-from dh_jupyter.runs.local_plan import Machine, make_plan
+from dh_jupyter.runs.local_machine import Machine
+from dh_jupyter.runs.local_plan import make_plan
 from dh_jupyter.runs.local_state import Plan, RunFolder, now, parse_time
 from dh_jupyter.runs.local_supervisor import GRACE_SECONDS
 from dh_jupyter.runs.status import Status
@@ -221,6 +222,7 @@ class LocalRun(Run):
     def status(self) -> Status:
         if self._process is not None:
             self._process.poll()
+        self._check_kept()
         status = self.folder.status()
         if not status.phase.finished and self.folder.lost():
             status = self._settle_lost()
@@ -249,6 +251,7 @@ class LocalRun(Run):
             time.sleep(max(0.0, pause))
 
     def logs(self, follow: bool = False) -> Iterator[str]:
+        self._check_kept()
         began = time.monotonic()
         with open(self.folder.log_path, "rb") as output:
             pending = b""
@@ -306,6 +309,13 @@ class LocalRun(Run):
         local_mounts.release(self.folder)
         shutil.rmtree(self.folder.path, ignore_errors=True)
         log.info("Removed the local run %s: its ttl has passed.", self.name)
+
+    def _check_kept(self) -> None:
+        if not self.folder.exists():
+            raise NotFoundError(
+                f'The local run "{self.name}" is gone: its ttl passed, or its '
+                f"folder in {self.folder.root} was deleted."
+            )
 
     def _settle_lost(self) -> Status:
         """Record the end of a run nothing supervises any more, and stop its cell."""

@@ -19,66 +19,37 @@ decision, and no field is dropped without a word:
 
 ``make_plan`` only reads: it checks mappings and reads secret files, but it
 creates nothing, so a refused spec leaves no trace. Secret values end up in
-``Plan.env`` only, which is never written to disk.
+``Plan.env`` only, which is never written to disk. The machine, the Secrets
+and the volumes have modules of their own (``local_machine``,
+``local_secrets``, ``local_volumes``); this one decides the rest and puts
+the plan together.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dh_jupyter.runs import local_proc
-from dh_jupyter.runs.local_state import Mount, Plan
-from dh_jupyter.spec import RunSpec, Volume
-from dh_jupyter.spec.keys import Problems, at
+from dh_jupyter.runs.local_machine import Machine, plural, size_text
+from dh_jupyter.runs.local_secrets import plan_secrets
+from dh_jupyter.runs.local_state import Plan
+from dh_jupyter.runs.local_volumes import plan_volumes
+from dh_jupyter.spec import RunSpec
+from dh_jupyter.spec.keys import Problems
 from dh_jupyter.spec.quantity import parse_quantity
 
 if TYPE_CHECKING:
     # Only for types: the supervisor must not pay for importing traitlets.
     from dh_jupyter.config import DhJupyter
 
-_GIB = 2**30
-_MIB = 2**20
 # Variables a kernel sets for itself that would mislead a plain process:
 # matplotlib's inline backend only works inside a kernel.
 _KERNEL_ONLY = ("JPY_PARENT_PID", "JPY_INTERRUPT_EVENT")
-_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-_SHM = Path("/dev/shm")
 _CLUSTER = "run it on a cluster (--backend kubernetes)"
-
-
-@dataclass(frozen=True)
-class Machine:
-    """What this machine offers a run, as far as this process can see."""
-
-    cores: tuple[int, ...]
-    memory: int
-    gpus: tuple[str, ...] = ()
-    can_pin: bool = True
-    can_measure_memory: bool = True
-
-    @classmethod
-    def here(cls) -> Machine:
-        """This machine, as the kernel sees it (its cores, memory and GPUs)."""
-        if hasattr(os, "sched_getaffinity"):
-            cores = tuple(sorted(os.sched_getaffinity(0)))
-        else:
-            cores = tuple(range(os.cpu_count() or 1))
-        return cls(
-            cores=cores,
-            memory=_memory_here(),
-            gpus=nvidia_gpus(),
-            can_pin=hasattr(os, "sched_setaffinity"),
-            can_measure_memory=local_proc.can_measure_memory(),
-        )
 
 
 def make_plan(
@@ -112,8 +83,8 @@ def make_plan(
     memory_limit = _memory(spec, machine, problems, notes)
     gpu_env = _gpus(spec, machine, problems, notes)
     _requests_fit(spec, machine, problems, notes)
-    mounts = _volumes(spec, config, folder, problems, notes)
-    for values in _secrets(spec, config, problems, notes):
+    mounts = plan_volumes(spec, config, folder, problems, notes)
+    for values in plan_secrets(spec, config, problems, notes):
         env.update(values)
     env["PYTHONUNBUFFERED"] = "1"
     env.update(spec.env)
@@ -163,18 +134,18 @@ def _cores(
     if wanted >= available:
         notes.append(
             f"cpu limit {limit}: this machine gives the kernel {available} "
-            f"{_plural(available, 'core')}, so the run may use all of them "
+            f"{plural(available, 'core')}, so the run may use all of them "
             f"({listed})."
         )
     elif amount != wanted:
         notes.append(
-            f"cpu limit {limit}: pinned to {wanted} {_plural(wanted, 'core')} "
+            f"cpu limit {limit}: pinned to {wanted} {plural(wanted, 'core')} "
             f"({listed}); a process can only be pinned to whole cores, so "
             f"{limit} was rounded up to {wanted}."
         )
     else:
         notes.append(
-            f"cpu limit {limit}: pinned to {wanted} {_plural(wanted, 'core')} "
+            f"cpu limit {limit}: pinned to {wanted} {plural(wanted, 'core')} "
             f"({listed})."
         )
     return cores
@@ -197,11 +168,11 @@ def _memory(
     amount = int(parse_quantity(limit, memory=True))
     note = (
         f"memory limit {limit}: the run is stopped if its processes use more "
-        f"than {_size(amount)} together"
+        f"than {size_text(amount)} together"
     )
     if amount > machine.memory:
         note += (
-            f"; that is more than this machine's {_size(machine.memory)}, so the "
+            f"; that is more than this machine's {size_text(machine.memory)}, so the "
             "machine runs out first"
         )
     notes.append(note + ".")
@@ -268,7 +239,7 @@ def _requests_fit(
         if parse_quantity(mem, memory=True) > machine.memory:
             problems.add(
                 "resources.mem.requests",
-                f'"{mem}" is more than the {_size(machine.memory)} of memory this '
+                f'"{mem}" is more than the {size_text(machine.memory)} of memory this '
                 f"machine has; ask for less or {_CLUSTER}.",
             )
         else:
@@ -278,234 +249,6 @@ def _requests_fit(
             f"requests ({', '.join(fitting)}) fit this machine; nothing is "
             "reserved for them here, other programs share it."
         )
-
-
-def _volumes(
-    spec: RunSpec,
-    config: DhJupyter,
-    folder: Path,
-    problems: Problems,
-    notes: list[str],
-) -> list[Mount]:
-    mounts = []
-    for index, volume in enumerate(spec.volumes):
-        where = at("volumes", index)
-        path_field = at(where, "mount_path")
-        if volume.volume_type == "empty_dir" and _is_machine_shm(volume.mount_path):
-            # --shm: this machine's own shared memory is already there.
-            notes.append(
-                f"volume {volume.name}: this machine's own /dev/shm is used as it "
-                "is, shared with other programs and with no size limit."
-            )
-            continue
-        if volume.volume_type == "empty_dir":
-            mounts.append(_empty_dir(volume, folder, path_field))
-            notes.append(_empty_dir_note(volume, mounts[-1]))
-            continue
-
-        if volume.volume_type == "secret":
-            secret = volume.spec["secret_name"]
-            trait, key = "local_secrets", secret
-            source = config.local_secrets.get(secret)
-            spec_field = at(where, "spec.secret_name")
-            what = f'the Secret "{secret}"'
-        else:
-            kind = (
-                "pvc"
-                if volume.volume_type == "persistent_volume_claim"
-                else "configmap"
-            )
-            name = volume.spec["claim_name" if kind == "pvc" else "name"]
-            trait, key = "local_volumes", f"{kind}:{name}"
-            source = config.local_volumes.get(key)
-            spec_field = at(where, "spec.claim_name" if kind == "pvc" else "spec.name")
-            what = f'the {"claim" if kind == "pvc" else "config map"} "{name}"'
-        mapping = f'c.DhJupyter.{trait} = {{"{key}": "/path/to/folder"}}'
-
-        if source is None:
-            problems.add(
-                spec_field,
-                f"{what} has no local folder; add one to the configuration: "
-                f"{mapping} (in ipython_config.py, or with %config in the "
-                "notebook).",
-            )
-            continue
-        target = Path(source).expanduser().absolute()
-        if not target.is_dir():
-            if target.is_file() and trait == "local_secrets":
-                problem = (
-                    "a file; a secret volume needs a folder with one file per "
-                    "key, so map it to such a folder."
-                )
-            else:
-                problem = (
-                    "which is not a folder on this machine; create it or fix the "
-                    "mapping."
-                )
-            problems.add(
-                spec_field, f'c.DhJupyter.{trait}["{key}"] is "{source}", {problem}'
-            )
-            continue
-        fix = (
-            "choose a mount path in a folder you can write, or make "
-            f'"{volume.mount_path}" yourself (a folder or a link) and map '
-            f'{what} to it: c.DhJupyter.{trait} = {{"{key}": '
-            f'"{volume.mount_path}"}}'
-        )
-        mounts.append(Mount(path_field, volume.mount_path, str(target), fix))
-        note = f"volume {volume.name}: {target} at {volume.mount_path}"
-        if volume.spec.get("read_only"):
-            note += " (read_only is not enforced here; take care not to write)"
-        notes.append(note + ".")
-
-    _no_nesting(mounts, problems)
-    return mounts
-
-
-def _empty_dir(volume: Volume, folder: Path, path_field: str) -> Mount:
-    if _in_memory(volume):
-        target = _SHM / f"dh-jupyter-{folder.name}-{volume.name}"
-    else:
-        target = folder / "scratch" / volume.name
-    fix = "choose a mount path in a folder you can write"
-    return Mount(path_field, volume.mount_path, str(target), fix, scratch=True)
-
-
-def _is_machine_shm(mount_path: str) -> bool:
-    return os.path.normpath(mount_path) == str(_SHM) and _SHM.is_dir()
-
-
-def _in_memory(volume: Volume) -> bool:
-    return (
-        volume.spec.get("medium") == "Memory"
-        and _SHM.is_dir()
-        and os.access(_SHM, os.W_OK)
-    )
-
-
-def _empty_dir_note(volume: Volume, mount: Mount) -> str:
-    note = (
-        f"volume {volume.name}: an empty folder at {volume.mount_path}, removed "
-        "when the run ends"
-    )
-    if volume.spec.get("medium") == "Memory":
-        note += (
-            " (in memory, under /dev/shm)"
-            if mount.target.startswith(str(_SHM))
-            else " (on disk: this machine has no /dev/shm to write)"
-        )
-    if volume.spec.get("size_limit"):
-        note += f"; its size_limit {volume.spec['size_limit']} is not enforced here"
-    return note + "."
-
-
-def _no_nesting(mounts: list[Mount], problems: Problems) -> None:
-    # A link inside another volume's link would be made inside that folder.
-    for outer in mounts:
-        for inner in mounts:
-            if inner.link.startswith(outer.link.rstrip("/") + "/"):
-                problems.add(
-                    inner.field,
-                    f'"{inner.link}" is inside "{outer.link}", another volume\'s '
-                    "mount path; the local backend cannot nest mounts, so choose "
-                    "a path outside it.",
-                )
-
-
-def _secrets(
-    spec: RunSpec, config: DhJupyter, problems: Problems, notes: list[str]
-) -> list[dict[str, str]]:
-    """The values of each Secret in ``spec.secrets``, in order (envFrom)."""
-    found = []
-    for index, name in enumerate(spec.secrets):
-        where = at("secrets", index)
-        source = config.local_secrets.get(name)
-        if source is None:
-            problems.add(
-                where,
-                f'the Secret "{name}" has no local stand-in; add one to the '
-                f'configuration: c.DhJupyter.local_secrets = {{"{name}": '
-                f'"/path/to/{name}.env"}} (KEY=VALUE lines, or a folder with one '
-                "file per key).",
-            )
-            continue
-        try:
-            values, skipped = read_secret(Path(source).expanduser())
-        except SecretFileError as error:
-            problems.add(where, f'c.DhJupyter.local_secrets["{name}"]: {error}')
-            continue
-        note = (
-            f"secret {name}: {len(values)} {_plural(len(values), 'variable')} "
-            f"from {source}"
-        )
-        if skipped:
-            # Kubernetes skips such keys too; their names are not secret.
-            note += f"; skipped {', '.join(sorted(skipped))}, not valid variable names"
-        notes.append(note + ".")
-        found.append(values)
-    return found
-
-
-class SecretFileError(ValueError):
-    """A local secret that cannot be read; the text never quotes a value."""
-
-
-def read_secret(path: Path) -> tuple[dict[str, str], list[str]]:
-    """The keys and values of a local secret, and the keys skipped as invalid.
-
-    A folder holds one file per key (the layout of a mounted Secret); a file
-    holds ``KEY=VALUE`` lines, with ``#`` comments, an optional ``export``
-    and optional quotes around the value.
-    """
-    if path.is_dir():
-        pairs = {}
-        for entry in sorted(path.iterdir()):
-            # A mounted Secret also holds "..data"-style links; skip hidden names.
-            if entry.name.startswith(".") or not entry.is_file():
-                continue
-            try:
-                pairs[entry.name] = entry.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                kind = type(error).__name__
-                raise SecretFileError(
-                    f'the file "{entry}" cannot be read as text ({kind}); fix it '
-                    "or remove it from the folder."
-                ) from None
-    elif path.is_file():
-        pairs = _read_env_file(path)
-    else:
-        raise SecretFileError(
-            f'"{path}" is neither a file nor a folder on this machine; create it '
-            "or fix the mapping."
-        )
-    values = {key: value for key, value in pairs.items() if _ENV_NAME.match(key)}
-    return values, [key for key in pairs if key not in values]
-
-
-def _read_env_file(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SecretFileError(
-            f'"{path}" cannot be read as text ({error.__class__.__name__}).'
-        ) from None
-    pairs = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        stripped = stripped.removeprefix("export ").lstrip()
-        key, equals, value = stripped.partition("=")
-        if not equals or not key.strip():
-            # Never quote the line: it may be a value.
-            raise SecretFileError(
-                f'line {number} of "{path}" is not KEY=VALUE; fix that line.'
-            )
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        pairs[key.strip()] = value
-    return pairs
 
 
 def _ignored(spec: RunSpec) -> list[str]:
@@ -548,56 +291,3 @@ def _ignored(spec: RunSpec) -> list[str]:
             "labels are only kept in the run's record; there is no pod to carry them."
         )
     return notes
-
-
-def _memory_here() -> int:
-    """Bytes of memory this machine has, or its container's limit if lower."""
-    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    for limit_file in (
-        Path("/sys/fs/cgroup/memory.max"),
-        Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
-    ):
-        try:
-            text = limit_file.read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit():
-            total = min(total, int(text))
-    return int(total)
-
-
-def nvidia_gpus() -> tuple[str, ...]:
-    """The NVIDIA GPUs this process may use, as CUDA_VISIBLE_DEVICES entries."""
-    listed = Path("/proc/driver/nvidia/gpus")
-    count = 0
-    if listed.is_dir():
-        count = len(list(listed.iterdir()))
-    elif shutil.which("nvidia-smi"):
-        try:
-            found = subprocess.run(
-                ["nvidia-smi", "-L"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return ()
-        count = sum(line.startswith("GPU ") for line in found.stdout.splitlines())
-    if count == 0:
-        return ()
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        # The kernel itself is restricted; a run can only have a share of that.
-        return tuple(entry for entry in visible.split(",") if entry.strip())
-    return tuple(str(index) for index in range(count))
-
-
-def _size(amount: int) -> str:
-    if amount >= _GIB:
-        return f"{amount / _GIB:.1f} GiB"
-    return f"{amount / _MIB:.0f} MiB"
-
-
-def _plural(count: int, word: str) -> str:
-    return word if count == 1 else f"{word}s"

@@ -194,7 +194,11 @@ class RunFolder:
         supervisor = state.get("supervisor")
         if supervisor:
             return not local_proc.alive(supervisor)
-        age = time.time() - (self.path / "run.json").stat().st_mtime
+        try:
+            age = time.time() - (self.path / "run.json").stat().st_mtime
+        except FileNotFoundError:
+            # Removed meanwhile (its ttl passed): nothing is left to settle.
+            return False
         return age > _LAUNCH_WINDOW
 
     def holds_resources(self) -> bool:

@@ -1,0 +1,162 @@
+"""Local stand-ins for the cluster's volumes: which folder shows where.
+
+A spec's claims and config maps map, in ``c.DhJupyter.local_volumes``, to
+local folders (keyed ``pvc:CLAIM`` and ``configmap:NAME``, like the
+``--volume`` flag), a secret volume to a folder in
+``c.DhJupyter.local_secrets``, and an empty dir to a fresh folder of the run
+(under ``/dev/shm`` for ``medium: Memory``). This module only decides, and
+refuses with the exact configuration line to add; ``local_mounts`` makes
+the links when the run starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dh_jupyter.runs.local_state import Mount
+from dh_jupyter.spec import RunSpec, Volume
+from dh_jupyter.spec.keys import Problems, at
+
+if TYPE_CHECKING:
+    from dh_jupyter.config import DhJupyter
+
+_SHM = Path("/dev/shm")
+
+
+def plan_volumes(
+    spec: RunSpec,
+    config: DhJupyter,
+    folder: Path,
+    problems: Problems,
+    notes: list[str],
+) -> list[Mount]:
+    """The local folder of each volume of ``spec``, and where it shows.
+
+    Problems (a missing mapping, a path that is no folder, nested mount
+    paths) go to ``problems``; how each volume is honoured goes to ``notes``.
+    """
+    mounts = []
+    for index, volume in enumerate(spec.volumes):
+        where = at("volumes", index)
+        path_field = at(where, "mount_path")
+        if volume.volume_type == "empty_dir" and _is_machine_shm(volume.mount_path):
+            # --shm: this machine's own shared memory is already there.
+            notes.append(
+                f"volume {volume.name}: this machine's own /dev/shm is used as it "
+                "is, shared with other programs and with no size limit."
+            )
+            continue
+        if volume.volume_type == "empty_dir":
+            mounts.append(_empty_dir(volume, folder, path_field))
+            notes.append(_empty_dir_note(volume, mounts[-1]))
+            continue
+
+        if volume.volume_type == "secret":
+            secret = volume.spec["secret_name"]
+            trait, key = "local_secrets", secret
+            source = config.local_secrets.get(secret)
+            spec_field = at(where, "spec.secret_name")
+            what = f'the Secret "{secret}"'
+        else:
+            kind = (
+                "pvc"
+                if volume.volume_type == "persistent_volume_claim"
+                else "configmap"
+            )
+            name = volume.spec["claim_name" if kind == "pvc" else "name"]
+            trait, key = "local_volumes", f"{kind}:{name}"
+            source = config.local_volumes.get(key)
+            spec_field = at(where, "spec.claim_name" if kind == "pvc" else "spec.name")
+            what = f'the {"claim" if kind == "pvc" else "config map"} "{name}"'
+        mapping = f'c.DhJupyter.{trait} = {{"{key}": "/path/to/folder"}}'
+
+        if source is None:
+            problems.add(
+                spec_field,
+                f"{what} has no local folder; add one to the configuration: "
+                f"{mapping} (in ipython_config.py, or with %config in the "
+                "notebook).",
+            )
+            continue
+        target = Path(source).expanduser().absolute()
+        if not target.is_dir():
+            if target.is_file() and trait == "local_secrets":
+                problem = (
+                    "a file; a secret volume needs a folder with one file per "
+                    "key, so map it to such a folder."
+                )
+            else:
+                problem = (
+                    "which is not a folder on this machine; create it or fix the "
+                    "mapping."
+                )
+            problems.add(
+                spec_field, f'c.DhJupyter.{trait}["{key}"] is "{source}", {problem}'
+            )
+            continue
+        fix = (
+            "choose a mount path in a folder you can write, or make "
+            f'"{volume.mount_path}" yourself (a folder or a link) and map '
+            f'{what} to it: c.DhJupyter.{trait} = {{"{key}": '
+            f'"{volume.mount_path}"}}'
+        )
+        mounts.append(Mount(path_field, volume.mount_path, str(target), fix))
+        note = f"volume {volume.name}: {target} at {volume.mount_path}"
+        if volume.spec.get("read_only"):
+            note += " (read_only is not enforced here; take care not to write)"
+        notes.append(note + ".")
+
+    _no_nesting(mounts, problems)
+    return mounts
+
+
+def _empty_dir(volume: Volume, folder: Path, path_field: str) -> Mount:
+    if _in_memory(volume):
+        target = _SHM / f"dh-jupyter-{folder.name}-{volume.name}"
+    else:
+        target = folder / "scratch" / volume.name
+    fix = "choose a mount path in a folder you can write"
+    return Mount(path_field, volume.mount_path, str(target), fix, scratch=True)
+
+
+def _is_machine_shm(mount_path: str) -> bool:
+    return os.path.normpath(mount_path) == str(_SHM) and _SHM.is_dir()
+
+
+def _in_memory(volume: Volume) -> bool:
+    return (
+        volume.spec.get("medium") == "Memory"
+        and _SHM.is_dir()
+        and os.access(_SHM, os.W_OK)
+    )
+
+
+def _empty_dir_note(volume: Volume, mount: Mount) -> str:
+    note = (
+        f"volume {volume.name}: an empty folder at {volume.mount_path}, removed "
+        "when the run ends"
+    )
+    if volume.spec.get("medium") == "Memory":
+        note += (
+            " (in memory, under /dev/shm)"
+            if mount.target.startswith(str(_SHM))
+            else " (on disk: this machine has no /dev/shm to write)"
+        )
+    if volume.spec.get("size_limit"):
+        note += f"; its size_limit {volume.spec['size_limit']} is not enforced here"
+    return note + "."
+
+
+def _no_nesting(mounts: list[Mount], problems: Problems) -> None:
+    # A link inside another volume's link would be made inside that folder.
+    for outer in mounts:
+        for inner in mounts:
+            if inner.link.startswith(outer.link.rstrip("/") + "/"):
+                problems.add(
+                    inner.field,
+                    f'"{inner.link}" is inside "{outer.link}", another volume\'s '
+                    "mount path; the local backend cannot nest mounts, so choose "
+                    "a path outside it.",
+                )
