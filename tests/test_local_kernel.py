@@ -19,7 +19,7 @@ import pytest
 
 from dh_jupyter.config import DhJupyter
 from dh_jupyter.runs import Phase
-from dh_jupyter.runs.local import LocalBackend, state_dir
+from dh_jupyter.runs.local import LocalBackend, LocalRun, state_dir
 from dh_jupyter.runs.local_proc import alive
 
 RAISES = ["raises-exception"]
@@ -246,6 +246,7 @@ def test_the_stop_button_cancels_a_local_run(kernel_env: Path) -> None:
     assert error(cells[1])[0] == "RunCancelledError"
     assert "because the cell was interrupted" in error(cells[1])[1]
     (run,) = LocalBackend(DhJupyter()).runs()
+    assert isinstance(run, LocalRun)
     assert run.status.phase is Phase.CANCELLED
     assert not alive(run.folder.state()["process"])
 
@@ -300,6 +301,7 @@ def test_the_runs_a_kernel_made_are_where_the_server_looks(kernel_env: Path) -> 
     # The server extension builds its backend from the same settings.
     listed = LocalBackend(DhJupyter()).runs()
 
-    assert len(listed) == 1
-    assert listed[0].status.phase is Phase.SUCCEEDED
-    assert listed[0].folder.path.parent == state_dir(DhJupyter())
+    (run,) = listed
+    assert isinstance(run, LocalRun)
+    assert run.status.phase is Phase.SUCCEEDED
+    assert run.folder.path.parent == state_dir(DhJupyter())

@@ -24,7 +24,7 @@ from typing import Any
 from dh_jupyter.cluster.client import MARKER_ANNOTATION, Cluster
 from dh_jupyter.cluster.connect import connect
 from dh_jupyter.cluster.informer import RunObjects, informer_for
-from dh_jupyter.cluster.logs import PodLog
+from dh_jupyter.cluster.logs import PodLog, waiting_to_start
 from dh_jupyter.config import DhJupyter, settings
 from dh_jupyter.errors import ClusterError, ConflictError, NotFoundError
 from dh_jupyter.manifest import JobDefaults, build_manifests, naming
@@ -252,17 +252,12 @@ class KubernetesRun(Run):
 
         if follow:
             self.tracker.wait_until(started, None)
-        if not started(self.tracker.objects(), self.tracker.status):
-            return
         current = pod_named(self.tracker.objects(), name)
-        if current is not None and container_state(current) not in (
-            "running",
-            "terminated",
-        ):
-            # It never started (an image that cannot be pulled, a cancel).
+        ran = container_state(current or {}) in ("running", "terminated")
+        # A finished run's pod may look unstarted only because the pod watch
+        # lags the Job watch: then the log itself says whether it ever ran.
+        if not ran and not self.tracker.finished:
             return
-        if attempt > 1:
-            yield f"--- attempt {attempt} (pod {name}) ---"
 
         def finished(timeout: float) -> bool:
             return self.tracker.wait_until(
@@ -277,11 +272,23 @@ class KubernetesRun(Run):
         reader = PodLog(self.backend.cluster, self.namespace, name, CONTAINER)
         with self._lock:
             self._readers.add(reader)
+        marked = attempt == 1
+        if ran and not marked:
+            yield f"--- attempt {attempt} (pod {name}) ---"
+            marked = True
         try:
-            yield from reader.lines(follow=follow, finished=finished)
+            for line in reader.lines(follow=follow, finished=finished):
+                if not marked:
+                    yield f"--- attempt {attempt} (pod {name}) ---"
+                    marked = True
+                yield line
         except NotFoundError:
             # The pod was deleted (cancelled, or cleaned up after its time).
             return
+        except ClusterError as error:
+            if waiting_to_start(error):
+                return  # it never started: an image that could not be pulled
+            raise
         finally:
             reader.close()
             with self._lock:

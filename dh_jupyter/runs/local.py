@@ -138,8 +138,7 @@ class LocalBackend(Backend):
         except BaseException:
             # Nothing of a run that could not start is left behind.
             if process is not None:
-                process.kill()
-                process.wait()
+                _stop_supervisor(process)
             local_mounts.release(folder)
             shutil.rmtree(folder.path, ignore_errors=True)
             raise
@@ -156,11 +155,15 @@ class LocalBackend(Backend):
             folder = RunFolder(path)
             if not folder.exists():
                 continue
-            run = LocalRun(folder)
-            if run.info.user != user:
-                continue
-            if run.expired():
-                run.remove()
+            try:
+                run = LocalRun(folder)
+                if run.info.user != user:
+                    continue
+                if run.expired():
+                    run.remove()
+                    continue
+            except FileNotFoundError:
+                # Removed meanwhile, by another process listing expired runs.
                 continue
             found.append(run)
         found.sort(key=lambda run: run.info.created or now(), reverse=True)
@@ -353,6 +356,16 @@ def _launch(folder: RunFolder, plan: Plan) -> subprocess.Popen[bytes]:
             # Its own session: a kernel restart or interrupt does not reach it.
             start_new_session=True,
         )
+
+
+def _stop_supervisor(process: subprocess.Popen[bytes]) -> None:
+    """Stop a supervisor whose run could not be recorded; it stops its cell."""
+    process.terminate()
+    try:
+        process.wait(timeout=GRACE_SECONDS + 5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _pause(began: float) -> float:
