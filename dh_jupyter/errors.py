@@ -61,4 +61,3 @@ class RunCancelledError(RunError):
 
 class CellTooLargeError(RunError):
     """The cell's source is larger than a Job can carry."""
-
