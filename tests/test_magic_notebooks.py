@@ -46,7 +46,7 @@ def test_the_tour_of_the_magic_runs_unchanged_in_a_real_kernel(
     assert [o.ename for o in broken.outputs if o.output_type == "error"] == [
         "RunFailedError"
     ]
-    assert "exit code 3" in texts(broken)
+    assert "the cell exited with code 3" in texts(broken)
     assert "Submitted dhrun-later-" in texts(detach)
     assert texts(wait).startswith("succeeded in")
     assert texts(jobs).splitlines()[0].split() == ["NAME", "STATUS", "RESOURCES", "AGE"]

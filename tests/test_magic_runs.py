@@ -49,7 +49,7 @@ def test_a_failed_run_fails_the_cell_with_the_reason(
         shell.run_cell_magic("dhrun", "--name broken", "raise SystemExit(3)\n")
 
     assert re.match(
-        r"dhrun-broken-\w{5} failed in [\d.]+ s: the cell failed with exit code 3",
+        r"dhrun-broken-\w{5} failed in [\d.]+ s: the cell exited with code 3",
         str(caught.value),
     )
     assert caught.value._render_traceback_() == [f"RunFailedError: {caught.value}"]

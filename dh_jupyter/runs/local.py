@@ -307,11 +307,21 @@ class LocalRun(Run):
         ttl = timedelta(seconds=int(self.folder.info().get("ttl", 0)))
         return status.finished + ttl < now()
 
+    def delete(self) -> None:
+        """Stop the run if it is going, then delete its folder and logs."""
+        self.cancel()
+
+        self._remove_folder()
+        log.info("Deleted the local run %s and its logs.", self.name)
+
     def remove(self) -> None:
-        """Delete the run's folder (its logs too); it must have finished."""
+        """Delete the folder of a run whose ttl has passed."""
+        self._remove_folder()
+        log.info("Removed the local run %s: its ttl has passed.", self.name)
+
+    def _remove_folder(self) -> None:
         local_mounts.release(self.folder)
         shutil.rmtree(self.folder.path, ignore_errors=True)
-        log.info("Removed the local run %s: its ttl has passed.", self.name)
 
     def _check_kept(self) -> None:
         if not self.folder.exists():
