@@ -325,7 +325,7 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         {"affinity": {"nodeAffinity": {"requiredDuringScheduling": {}}}},
         "affinity.nodeAffinity.requiredDuringScheduling",
         'unknown key "requiredDuringScheduling"; did you mean '
-        '"required_during_scheduling_ignored_during_execution"?',
+        '"requiredDuringSchedulingIgnoredDuringExecution"?',
     ),
     (
         {

@@ -190,3 +190,20 @@ def test_labels_and_node_selector_take_both_mapping_and_list() -> None:
     assert as_lists == as_maps
     assert as_maps.labels == {"team": "vision"}
     assert as_maps.node_selector == {"disk": "ssd"}
+
+
+@pytest.mark.parametrize(
+    ("affinity", "field", "suggestion"),
+    [
+        ({"nodeAfinity": {}}, "affinity.nodeAfinity", '"nodeAffinity"'),
+        ({"node_afinity": {}}, "affinity.node_afinity", '"node_affinity"'),
+    ],
+)
+def test_a_typo_is_answered_in_its_own_spelling(
+    affinity: dict[str, Any], field: str, suggestion: str
+) -> None:
+    with pytest.raises(SpecError) as caught:
+        RunSpec.from_dict({"affinity": affinity})
+
+    assert caught.value.field == field
+    assert str(caught.value).endswith(f"did you mean {suggestion}?")

@@ -62,6 +62,9 @@ def unknown_key(key: str, known: Iterable[str]) -> str:
     choices = list(known)
     guess = closest(key, choices) or closest(snake(key), choices)
     if guess is not None:
+        # Answer in the user's own style: camelCase for a camelCase typo.
+        if "_" not in key and key != key.lower():
+            guess = camel(guess)
         return f'unknown key "{key}"; did you mean "{guess}"?'
     if len(choices) == 1:
         return f'unknown key "{key}"; the only key here is "{choices[0]}".'
