@@ -6,8 +6,6 @@ emulator whose fake kubelet really runs the cells. Runs are submitted with
 the runs layer, as a notebook would, and read back through the server.
 """
 
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import contextlib
@@ -20,45 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-# pytest-jupyter's fixtures are imported here instead of registering its
-# plugin for the whole suite: the plugin also takes over every coroutine
-# test and adds autouse fixtures that start a Jupyter server for every test.
-# Imported fixtures look unused (F401), and tests naming them as arguments
-# look like redefinitions (F811); both are how pytest fixtures work.
-from pytest_jupyter.jupyter_core import (
-    echo_kernel_spec,
-    jp_asyncio_loop,
-    jp_config_dir,
-    jp_data_dir,
-    jp_env_config_path,
-    jp_env_jupyter_path,
-    jp_environ,
-    jp_home_dir,
-    jp_kernel_dir,
-    jp_runtime_dir,
-    jp_system_config_path,
-    jp_system_jupyter_path,
-)
-from pytest_jupyter.jupyter_server import (
-    jp_argv,
-    jp_auth_header,
-    jp_base_url,
-    jp_configurable_serverapp,
-    jp_fetch,
-    jp_http_port,
-    jp_logging_stream,
-    jp_nbconvert_templates,
-    jp_root_dir,
-    jp_server_cleanup,
-    jp_serverapp,
-    jp_web_app,
-)
-from pytest_jupyter.pytest_tornasync import (
-    http_server,
-    http_server_client,
-    http_server_port,
-)
 from tornado.httpclient import HTTPResponse
 
 from dh_jupyter.config import DhJupyter
