@@ -9,13 +9,18 @@ the first run that uses it.
 
 from __future__ import annotations
 
+import logging
+import threading
+from pathlib import Path
 from typing import Any
 
 from traitlets import Bool, Dict, Enum, Int, TraitError, Unicode, validate
-from traitlets.config import Configurable
+from traitlets.config import Config, Configurable
 
 from dh_jupyter.manifest import JobDefaults
 from dh_jupyter.spec import RunSpec, SpecError
+
+logger = logging.getLogger(__name__)
 
 
 class DhJupyter(Configurable):
@@ -210,21 +215,104 @@ def _checked(spec: object, where: str) -> None:
 
 
 def settings() -> DhJupyter:
-    """The settings of the running IPython shell, or the defaults outside one.
+    """The settings of the running IPython shell, or of this process outside one.
 
     Inside IPython the instance is kept on the shell, so ``%config`` changes
-    it for every later run.
+    it for every later run. Outside one (a plain ``python`` script, a CI
+    job) the IPython profile's configuration files are read once, the ones
+    ``%load_ext dh_jupyter`` would see, and one instance is shared by every
+    later call, so ``settings().local_state_dir = ...`` lasts.
     """
     try:
         from IPython import get_ipython
     except ImportError:  # IPython is a dependency, but keep the API usable.
-        return DhJupyter()
+        return _standalone()
     shell = get_ipython()
     if shell is None:
-        return DhJupyter()
+        return _standalone()
     found = [c for c in shell.configurables if isinstance(c, DhJupyter)]
     if found:
         return found[0]
     instance = DhJupyter(parent=shell)
     shell.configurables.append(instance)
     return instance
+
+
+def as_settings(config: DhJupyter | Config | None) -> DhJupyter:
+    """``config`` as settings: an instance as it is, a ``Config`` read alone.
+
+    A ``Config`` stands for a whole configuration file: only what it says
+    applies, over the defaults, not over the profile's files. None means
+    ``settings()``.
+    """
+    if config is None:
+        return settings()
+    if isinstance(config, DhJupyter):
+        return config
+    if isinstance(config, Config):
+        return DhJupyter(config=config)
+    raise TypeError(
+        f"config must be a DhJupyter instance or a traitlets Config, not "
+        f"{type(config).__name__}; build one with Config({{'DhJupyter': {{...}}}})."
+    )
+
+
+_shared: DhJupyter | None = None
+_shared_lock = threading.Lock()
+
+
+def _standalone() -> DhJupyter:
+    """The one instance of a process without IPython, made on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = DhJupyter(config=profile_config())
+        return _shared
+
+
+def profile_config(profile: str = "default") -> Config:
+    """What the IPython profile's ``ipython_config.py`` and ``.json`` files set.
+
+    The same files, in the same order, as IPython reads them: the system's
+    folders, the environment's (``sys.prefix/etc/ipython``), then the
+    profile's own folder under ``IPYTHONDIR`` (or ``~/.ipython``), each over
+    the one before. A file that fails to load is logged and skipped, as
+    IPython does.
+    """
+    from traitlets.config.loader import (
+        ConfigFileNotFound,
+        JSONFileConfigLoader,
+        PyFileConfigLoader,
+    )
+
+    merged = Config()
+    for folder in _config_folders(profile):
+        for loader in (
+            PyFileConfigLoader("ipython_config.py", path=folder),
+            JSONFileConfigLoader("ipython_config.json", path=folder),
+        ):
+            try:
+                merged.merge(loader.load_config())
+            except ConfigFileNotFound:
+                continue
+            except Exception as error:  # as IPython: a broken file is skipped
+                logger.warning(
+                    "Skipped the configuration file %s: it failed to load (%s: %s).",
+                    Path(folder) / loader.filename,
+                    type(error).__name__,
+                    error,
+                )
+    return merged
+
+
+def _config_folders(profile: str) -> list[str]:
+    """Where IPython looks for configuration files, lowest priority first."""
+    from IPython.core.application import ENV_CONFIG_DIRS, SYSTEM_CONFIG_DIRS
+    from IPython.paths import get_ipython_dir
+
+    # Reading the profile's folder must not create it: only list it if there.
+    profile_folder = Path(get_ipython_dir()) / f"profile_{profile}"
+    folders = [*reversed(SYSTEM_CONFIG_DIRS), *reversed(ENV_CONFIG_DIRS)]
+    if profile_folder.is_dir():
+        folders.append(str(profile_folder))
+    return folders

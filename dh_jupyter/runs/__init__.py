@@ -2,17 +2,25 @@
 
 The Python API the magics, widgets and server handlers all use:
 ``submit(spec, code)`` returns a ``Run``; ``runs()`` lists the user's runs;
-``get_run(name)`` finds one again after a kernel restart.
+``get_run(name)`` finds one again after a kernel restart. Each takes
+``config=``, a ``DhJupyter`` instance or a traitlets ``Config``; without it
+the settings are ``dh_jupyter.config.settings()``: the shell's inside
+IPython, the IPython profile's configuration files outside it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dh_jupyter.runs.base import Backend, Run, RunInfo
 from dh_jupyter.runs.status import Phase, Status
 from dh_jupyter.spec import RunSpec
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
+
+    from dh_jupyter.config import DhJupyter
 
 __all__ = ["Backend", "Phase", "Run", "RunInfo", "Status", "get_run", "runs", "submit"]
 
@@ -23,24 +31,46 @@ def submit(
     *,
     name: str | None = None,
     backend: str | None = None,
+    config: DhJupyter | Config | None = None,
 ) -> Run:
-    """Start ``code`` as a run shaped by ``spec`` and return its handle at once."""
+    """Start ``code`` as a run shaped by ``spec`` and return its handle at once.
+
+    When the backend was chosen automatically, ``run.backend_reason`` says
+    why (and it is logged once per process).
+    """
     from dh_jupyter.runs.select import choose
 
     if not isinstance(spec, RunSpec):
         spec = RunSpec.from_dict(spec or {})
-    return choose(backend).backend.submit(spec, code, name=name)
+    choice = choose(backend, _settings(config))
+    choice.announce()
+    run = choice.backend.submit(spec, code, name=name)
+    run.backend_reason = choice.reason
+    return run
 
 
-def runs(backend: str | None = None) -> list[Run]:
+def runs(
+    backend: str | None = None, *, config: DhJupyter | Config | None = None
+) -> list[Run]:
     """The current user's runs, newest first."""
     from dh_jupyter.runs.select import choose
 
-    return choose(backend).backend.runs()
+    return choose(backend, _settings(config)).backend.runs()
 
 
-def get_run(name: str, backend: str | None = None) -> Run:
+def get_run(
+    name: str,
+    backend: str | None = None,
+    *,
+    config: DhJupyter | Config | None = None,
+) -> Run:
     """The run called ``name``."""
     from dh_jupyter.runs.select import choose
 
-    return choose(backend).backend.get(name)
+    return choose(backend, _settings(config)).backend.get(name)
+
+
+def _settings(config: DhJupyter | Config | None) -> DhJupyter:
+    from dh_jupyter.config import as_settings
+
+    return as_settings(config)

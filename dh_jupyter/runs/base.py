@@ -34,6 +34,10 @@ class RunInfo:
 class Run(abc.ABC):
     """One submitted cell: its status, its logs, and a way to stop it."""
 
+    # Why the backend was chosen, when "auto" chose it ("" otherwise); set by
+    # ``dh_jupyter.runs.submit``, so the Python API can say it ran locally.
+    backend_reason: str = ""
+
     @property
     @abc.abstractmethod
     def info(self) -> RunInfo:

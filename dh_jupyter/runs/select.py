@@ -7,6 +7,8 @@ plainly that a cell ran locally.
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 
 from dh_jupyter.cluster.detect import cluster_configured
@@ -15,7 +17,13 @@ from dh_jupyter.runs.base import Backend
 from dh_jupyter.spec.errors import SpecError
 from dh_jupyter.spec.keys import closest
 
+logger = logging.getLogger(__name__)
+
 BACKENDS = ("auto", "kubernetes", "local")
+# The reasons already logged by this process: each is said once, like the
+# magic's announcement is printed once per kernel.
+_announced: set[str] = set()
+_announced_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,17 @@ class Choice:
 
     backend: Backend
     reason: str = ""
+
+    def announce(self) -> bool:
+        """Log the reason the first time this process meets it; whether it did."""
+        if not self.reason:
+            return False
+        with _announced_lock:
+            if self.reason in _announced:
+                return False
+            _announced.add(self.reason)
+        logger.info("%s", self.reason)
+        return True
 
 
 def choose(name: str | None = None, config: DhJupyter | None = None) -> Choice:
