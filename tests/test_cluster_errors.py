@@ -163,7 +163,7 @@ def entry_points(kube: Kube) -> dict[str, Callable[[], Any]]:
         "config_maps": inventory.config_maps,
         "secrets": inventory.secrets,
         "gpu_products": inventory.gpu_products,
-        "taints": inventory.taints,
+        "nodes": inventory.nodes,
         "local_queues": inventory.local_queues,
     }
 

@@ -1,4 +1,4 @@
-"""The picker's lookups: claims, config maps, secret names, GPUs, taints, queues."""
+"""The picker's lookups: claims, config maps, secret names, nodes, GPUs, queues."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from dh_jupyter.cluster.inventory import (
     GpuProduct,
     Inventory,
     LocalQueue,
-    NodeTaint,
+    Node,
+    Taint,
 )
 from dh_jupyter.errors import PermissionDeniedError
 
@@ -103,8 +104,8 @@ def test_gpu_products_count_nodes_and_allocatable_gpus(kube: Kube) -> None:
     kube.add_node("cpu-only")
 
     assert Inventory(kube.config).gpu_products() == [
-        GpuProduct("NVIDIA-A100", nodes=2, allocatable=12),
-        GpuProduct("Tesla-V100", nodes=1, allocatable=2),
+        GpuProduct("NVIDIA-A100", nodes=2, allocatable=12, most_per_node=8),
+        GpuProduct("Tesla-V100", nodes=1, allocatable=2, most_per_node=2),
     ]
 
 
@@ -117,38 +118,54 @@ def test_the_gpu_label_and_resource_are_configurable(kube: Kube) -> None:
         allocatable={"amd.com/gpu": "8", "nvidia.com/gpu": "1"},
     )
 
-    assert Inventory(kube.config).gpu_products() == [GpuProduct("mi300", 1, 8)]
+    assert Inventory(kube.config).gpu_products() == [GpuProduct("mi300", 1, 8, 8)]
 
 
-def test_taints_of_the_nodes_a_gpu_model_or_selector_reaches_suggest_tolerations(
+def test_nodes_come_with_their_labels_taints_and_allocatable_resources(
     kube: Kube,
 ) -> None:
     label = kube.config.gpu_product_label
-    kube.add_node("gpu-1", labels={label: "NVIDIA-A100"}, taints=[GPU_TAINT])
-    kube.add_node("gpu-2", labels={label: "NVIDIA-A100"}, taints=[GPU_TAINT])
     kube.add_node(
-        "big",
-        labels={"size": "xl"},
-        taints=[{"key": "dedicated", "effect": "NoExecute"}],
+        "gpu-1",
+        labels={label: "NVIDIA-A100"},
+        allocatable={"cpu": "8", "nvidia.com/gpu": "4"},
+        taints=[GPU_TAINT],
     )
-    inventory = Inventory(kube.config)
+    kube.add_node("big", taints=[{"key": "dedicated", "effect": "NoExecute"}])
 
-    gpu = inventory.taints(gpu_product="NVIDIA-A100")
-    big = inventory.taints(node_selector={"size": "xl"})
+    big, gpu = Inventory(kube.config).nodes()
 
-    assert gpu == [
-        NodeTaint("nvidia.com/gpu", "present", "NoSchedule", ("gpu-1", "gpu-2"))
+    assert gpu == Node(
+        "gpu-1",
+        {label: "NVIDIA-A100"},
+        (Taint("nvidia.com/gpu", "present", "NoSchedule"),),
+        {"cpu": "8", "nvidia.com/gpu": "4"},
+    )
+    assert gpu.gpus("nvidia.com/gpu") == 4
+    assert big.gpus("nvidia.com/gpu") == 0
+    assert [t.toleration() for t in big.taints] == [
+        {"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}
     ]
-    assert gpu[0].toleration() == {
+    assert gpu.taints[0].toleration() == {
         "key": "nvidia.com/gpu",
         "operator": "Equal",
         "value": "present",
         "effect": "NoSchedule",
     }
-    assert [taint.toleration() for taint in big] == [
-        {"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}
-    ]
-    assert len(inventory.taints()) == 2
+
+
+def test_gpu_products_are_counted_from_nodes_already_read_without_a_second_list(
+    kube: Kube,
+) -> None:
+    label = kube.config.gpu_product_label
+    kube.add_node("a", labels={label: "T4"}, allocatable={"nvidia.com/gpu": "1"})
+    inventory = Inventory(kube.config)
+
+    nodes = inventory.nodes()
+    products = inventory.gpu_products(nodes)
+
+    assert products == [GpuProduct("T4", nodes=1, allocatable=1, most_per_node=1)]
+    assert len(kube.calls("list", "nodes")) == 1
 
 
 def test_without_kueue_there_are_no_queues_and_no_error(kube: Kube) -> None:
@@ -177,6 +194,7 @@ def test_kueue_local_queues_are_listed_with_their_load(kube: Kube) -> None:
         ("claims", "list", "persistentvolumeclaims", "", "namespace"),
         ("secrets", "list", "secrets", "", "namespace"),
         ("gpu_products", "list", "nodes", "", "cluster"),
+        ("nodes", "list", "nodes", "", "cluster"),
     ],
 )
 def test_a_lookup_the_user_may_not_make_names_the_rbac_rule(

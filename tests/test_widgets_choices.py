@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from dh_jupyter.cluster.inventory import Claim, Taint
 from dh_jupyter.config import DhJupyter
-from dh_jupyter.widgets.choices import Claim, ClusterChoices, Taint
+from dh_jupyter.widgets.choices import ClusterChoices
 from dh_jupyter.widgets.picker import ResourcePicker
 from dh_jupyter.widgets.volumes import VolumeRow
 
@@ -77,6 +78,23 @@ def read(picker: ResourcePicker) -> ClusterChoices:
     return picker.wait_for_choices(timeout=60)
 
 
+def test_one_lookup_lists_the_nodes_once_for_gpu_models_and_taints(
+    stocked: Any,
+) -> None:
+    picker = ResourcePicker(config=stocked.config)
+
+    choices = read(picker)
+
+    assert [gpu.product for gpu in choices.gpus] == ["NVIDIA-A100", "Tesla-T4"]
+    assert {node.name for node in choices.nodes} == {"a100-1", "a100-2", "t4-spot"}
+    assert len(stocked.calls("list", "nodes")) == 1
+
+    picker.refresh_button.click()
+    picker.wait_for_choices(timeout=60)
+
+    assert len(stocked.calls("list", "nodes")) == 2
+
+
 def test_building_a_picker_reads_nothing_from_the_cluster(stocked: Any) -> None:
     ResourcePicker(config=stocked.config)
 
@@ -92,7 +110,7 @@ def test_the_picker_offers_what_the_namespace_and_its_nodes_have(
 
     assert choices.unread == {}
     assert choices.namespace == "dh-test"
-    assert choices.claims == (Claim("datasets", ("ReadWriteMany",), "100Gi"),)
+    assert choices.claims == (Claim("datasets", ("ReadWriteMany",), "Bound", "100Gi"),)
     assert choices.config_maps == ("settings",)
     assert choices.secrets == ("hf-token",)
     assert choices.queues == ("team-queue",)
@@ -113,7 +131,7 @@ def test_a_volume_row_offers_the_namespaces_objects_and_describes_the_claim(
     claim.control.value = "datasets"
 
     assert claim.control.options == ("datasets",)
-    assert claim.note == "ReadWriteMany, 100Gi"
+    assert claim.note == "ReadWriteMany, 100Gi, Bound"
     assert row.by_type["config_map"]["name"].control.options == ("settings",)
     assert row.by_type["secret"]["secret_name"].control.options == ("hf-token",)
 

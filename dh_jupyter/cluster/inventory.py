@@ -1,9 +1,13 @@
 """What the cluster offers, for the ResourcePicker's choices. Read-only.
 
 Each lookup returns plain dataclasses: claims with their access modes and
-phase, ConfigMap and Secret names, GPU models with how many GPUs their nodes
-can give, node taints with the toleration that would match, and Kueue
-LocalQueues. Secrets are listed as metadata only (``PartialObjectMetadata``):
+phase, ConfigMap and Secret names, nodes with their labels, taints and
+allocatable resources, GPU models with how many GPUs their nodes can give,
+and Kueue LocalQueues. The nodes are listed once: GPU models are counted
+from that list, and the picker works out which taints to tolerate from it
+as the user types. The picker's choices hold these same classes; importing
+this module does not import ``kubernetes`` (the client is made on the first
+lookup). Secrets are listed as metadata only (``PartialObjectMetadata``):
 their values are never asked for, and nothing but names leaves this module.
 
 A cluster that cannot be read raises ``ClusterError`` (for example
@@ -14,10 +18,9 @@ simply has no queues.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from dh_jupyter.cluster.client import Cluster
 from dh_jupyter.cluster.connect import connect
@@ -27,18 +30,57 @@ from dh_jupyter.manifest import naming
 
 logger = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
-
 
 @dataclass(frozen=True)
 class Claim:
     """A PersistentVolumeClaim a run can mount."""
 
     name: str
-    access_modes: tuple[str, ...]
-    phase: str
+    access_modes: tuple[str, ...] = ()
+    phase: str = ""
     storage: str = ""
     storage_class: str = ""
+
+
+@dataclass(frozen=True)
+class Taint:
+    """A node taint: pods land on the node only if they tolerate it."""
+
+    key: str
+    value: str = ""
+    effect: str = ""
+
+    def toleration(self) -> dict[str, str]:
+        """The toleration (run-spec shape) that lets a run onto the node."""
+        found = {"key": self.key, "operator": "Equal" if self.value else "Exists"}
+        if self.value:
+            found["value"] = self.value
+        if self.effect:
+            found["effect"] = self.effect
+        return found
+
+    def describe(self) -> str:
+        """``nvidia.com/gpu=present:NoSchedule``, as ``kubectl`` writes taints."""
+        text = f"{self.key}={self.value}" if self.value else self.key
+        return f"{text}:{self.effect}" if self.effect else text
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node's name, labels, taints and allocatable resources."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+    allocatable: Mapping[str, str] = field(default_factory=dict)
+
+    def matches(self, selector: Mapping[str, str]) -> bool:
+        """Whether a run with ``selector`` as its node selector may land here."""
+        return all(self.labels.get(key) == value for key, value in selector.items())
+
+    def gpus(self, resource: str) -> int:
+        """How many of ``resource`` (``nvidia.com/gpu``) the node can give."""
+        return _whole(self.allocatable.get(resource, "0"))
 
 
 @dataclass(frozen=True)
@@ -48,26 +90,7 @@ class GpuProduct:
     product: str
     nodes: int
     allocatable: int
-
-
-@dataclass(frozen=True)
-class NodeTaint:
-    """A taint, the nodes that carry it, and the toleration that matches it."""
-
-    key: str
-    value: str
-    effect: str
-    nodes: tuple[str, ...] = ()
-
-    def toleration(self) -> dict[str, str]:
-        """The toleration (run-spec shape) that lets a run onto these nodes."""
-        if self.value:
-            found = {"key": self.key, "operator": "Equal", "value": self.value}
-        else:
-            found = {"key": self.key, "operator": "Exists"}
-        if self.effect:
-            found["effect"] = self.effect
-        return found
+    most_per_node: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,54 +157,38 @@ class Inventory:
         items = self.cluster.list_metadata("secrets", self._namespace())
         return sorted(item["metadata"]["name"] for item in items)
 
-    def gpu_products(self) -> list[GpuProduct]:
-        """GPU models from the nodes' product label, with allocatable GPUs."""
-        label = self.config.gpu_product_label
-        resource = self.config.gpu_resource
-        counts: dict[str, tuple[int, int]] = {}
-        for node in self._nodes():
-            product = (node["metadata"].get("labels") or {}).get(label)
-            if not product:
-                continue
-            allocatable = (node.get("status") or {}).get("allocatable") or {}
-            gpus = _whole(allocatable.get(resource, "0"))
-            nodes, total = counts.get(product, (0, 0))
-            counts[product] = (nodes + 1, total + gpus)
-        return [
-            GpuProduct(product, nodes, total)
-            for product, (nodes, total) in sorted(counts.items())
-        ]
-
-    def taints(
-        self,
-        *,
-        gpu_product: str = "",
-        node_selector: Mapping[str, str] | None = None,
-    ) -> list[NodeTaint]:
-        """Taints of the nodes a run could land on.
-
-        With ``gpu_product`` or ``node_selector``, only nodes matching them
-        count: their taints are what a run aimed there must tolerate.
-        """
-        wanted = dict(node_selector or {})
-        if gpu_product:
-            wanted[self.config.gpu_product_label] = gpu_product
-        found: dict[tuple[str, str, str], list[str]] = {}
-        for node in self._nodes():
-            labels = node["metadata"].get("labels") or {}
-            if any(labels.get(key) != value for key, value in wanted.items()):
-                continue
-            for taint in (node.get("spec") or {}).get("taints") or []:
-                key = (
-                    taint.get("key", ""),
-                    taint.get("value", ""),
-                    taint.get("effect", ""),
+    def nodes(self) -> list[Node]:
+        """Every node, with its labels, taints and allocatable resources."""
+        items, _ = self.cluster.list_objects("nodes", "")
+        found = []
+        for item in items:
+            metadata = item.get("metadata") or {}
+            taints = tuple(
+                Taint(t.get("key", ""), t.get("value", ""), t.get("effect", ""))
+                for t in (item.get("spec") or {}).get("taints") or ()
+            )
+            allocatable = (item.get("status") or {}).get("allocatable") or {}
+            found.append(
+                Node(
+                    name=metadata.get("name", ""),
+                    labels=dict(metadata.get("labels") or {}),
+                    taints=taints,
+                    allocatable={str(k): str(v) for k, v in allocatable.items()},
                 )
-                found.setdefault(key, []).append(node["metadata"]["name"])
-        return [
-            NodeTaint(key, value, effect, tuple(sorted(nodes)))
-            for (key, value, effect), nodes in sorted(found.items())
-        ]
+            )
+        return sorted(found, key=lambda node: node.name)
+
+    def gpu_products(self, nodes: Iterable[Node] | None = None) -> list[GpuProduct]:
+        """GPU models from the nodes' product label, with allocatable GPUs.
+
+        Give ``nodes`` already read (``nodes()``) to count them without
+        listing the nodes again.
+        """
+        return gpu_products(
+            self.nodes() if nodes is None else nodes,
+            label=self.config.gpu_product_label,
+            resource=self.config.gpu_resource,
+        )
 
     def local_queues(self) -> list[LocalQueue]:
         """Kueue LocalQueues of the namespace; none when Kueue is not installed."""
@@ -203,9 +210,20 @@ class Inventory:
             )
         return sorted(queues, key=lambda queue: queue.name)
 
-    def _nodes(self) -> list[Obj]:
-        items, _ = self.cluster.list_objects("nodes", "")
-        return items
+
+def gpu_products(
+    nodes: Iterable[Node], *, label: str, resource: str
+) -> list[GpuProduct]:
+    """The GPU models ``nodes`` carry in ``label``, with their ``resource`` counts."""
+    by_product: dict[str, list[int]] = {}
+    for node in nodes:
+        product = node.labels.get(label)
+        if product:
+            by_product.setdefault(product, []).append(node.gpus(resource))
+    return [
+        GpuProduct(product, len(counts), sum(counts), max(counts))
+        for product, counts in sorted(by_product.items())
+    ]
 
 
 def _whole(quantity: object) -> int:

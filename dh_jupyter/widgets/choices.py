@@ -20,68 +20,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dh_jupyter.cluster.inventory import Claim, GpuProduct, Node, Taint
 from dh_jupyter.errors import DhJupyterError
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A PersistentVolumeClaim of the namespace."""
-
-    name: str
-    access_modes: tuple[str, ...] = ()
-    capacity: str = ""
-
-    def describe(self) -> str:
-        """``ReadWriteOnce, 10Gi``: what a user choosing the claim wants to know."""
-        parts = [", ".join(self.access_modes)] if self.access_modes else []
-        if self.capacity:
-            parts.append(self.capacity)
-        return ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class GpuProduct:
-    """A GPU model the nodes advertise, and how many can be allocated."""
-
-    product: str
-    allocatable: int
-    nodes: int
-    most_per_node: int
-
-
-@dataclass(frozen=True)
-class Taint:
-    """A node taint: pods land on the node only if they tolerate it."""
-
-    key: str
-    value: str = ""
-    effect: str = ""
-
-    def toleration(self) -> dict[str, str]:
-        """The toleration of this taint, in the seed's (Kubernetes) spelling."""
-        result = {"key": self.key, "operator": "Equal" if self.value else "Exists"}
-        if self.value:
-            result["value"] = self.value
-        if self.effect:
-            result["effect"] = self.effect
-        return result
-
-    def describe(self) -> str:
-        """``nvidia.com/gpu=present:NoSchedule``, as ``kubectl`` writes taints."""
-        text = f"{self.key}={self.value}" if self.value else self.key
-        return f"{text}:{self.effect}" if self.effect else text
-
-
-@dataclass(frozen=True)
-class Node:
-    """A node's labels, taints and allocatable resources."""
-
-    name: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-    taints: tuple[Taint, ...] = ()
-    allocatable: Mapping[str, str] = field(default_factory=dict)
+def describe_claim(claim: Claim) -> str:
+    """``ReadWriteOnce, 10Gi, Bound``: what a user choosing the claim wants to know."""
+    return ", ".join(
+        part
+        for part in (", ".join(claim.access_modes), claim.storage, claim.phase)
+        if part
+    )
 
 
 @dataclass(frozen=True)
@@ -125,16 +76,24 @@ class ClusterChoices:
         return next((claim for claim in self.claims if claim.name == name), None)
 
     def suggested_tolerations(
-        self, node_selector: Mapping[str, str], tolerated: list[dict[str, Any]]
+        self,
+        node_selector: Mapping[str, str],
+        tolerated: list[dict[str, Any]],
+        *,
+        gpu_resource: str = "",
     ) -> list[Taint]:
         """Taints of the nodes ``node_selector`` picks that nothing tolerates yet.
 
-        With an empty selector every node counts, which suggests every
+        With ``gpu_resource`` (the run asks for GPUs) only nodes that have
+        that resource count, since the run cannot land anywhere else. With
+        an empty selector and no GPU every node counts, which suggests every
         taint of the cluster; the user chooses.
         """
         found: dict[Taint, None] = {}
         for node in self.nodes:
-            if all(node.labels.get(k) == v for k, v in node_selector.items()):
+            if gpu_resource and node.gpus(gpu_resource) < 1:
+                continue
+            if node.matches(node_selector):
                 for taint in node.taints:
                     if not any(_tolerates(t, taint) for t in tolerated):
                         found.setdefault(taint)

@@ -17,9 +17,10 @@ from typing import Any
 import ipywidgets as widgets
 import yaml
 
+from dh_jupyter.cluster.inventory import Taint
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.spec.parse import TAINT_EFFECTS
-from dh_jupyter.widgets.choices import ClusterChoices, Taint
+from dh_jupyter.widgets.choices import ClusterChoices
 from dh_jupyter.widgets.fields import (
     DESCRIPTION_WIDTH,
     Field,

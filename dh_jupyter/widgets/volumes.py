@@ -17,7 +17,7 @@ import ipywidgets as widgets
 from dh_jupyter.manifest.naming import slug
 from dh_jupyter.spec import RunSpec, SpecError, Volume
 from dh_jupyter.spec.names import dns_label
-from dh_jupyter.widgets.choices import ClusterChoices
+from dh_jupyter.widgets.choices import ClusterChoices, describe_claim
 from dh_jupyter.widgets.fields import Field, text_control
 from dh_jupyter.widgets.rows import Row, RowList, remove_button
 from dh_jupyter.widgets.section import Section
@@ -199,7 +199,7 @@ class VolumeRow(Row):
         if not name or not choices.loaded or _unread(choices, kind):
             field.note = ""
         elif kind == "persistent_volume_claim" and (claim := choices.claim(name)):
-            field.note = claim.describe()
+            field.note = describe_claim(claim)
         elif name in field.control.options:
             field.note = ""
         else:
