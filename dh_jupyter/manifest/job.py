@@ -5,11 +5,13 @@ its pod, because a container argument is capped at 128 KiB by Linux while
 cells of half a megabyte must work. The cluster layer makes the Job the
 ConfigMap's owner once the Job has a uid, so deleting the Job deletes the
 code too. Everything here is a pure function of its arguments: no
-``kubernetes`` import, no network.
+``kubernetes`` import, no network. The dicts returned share nothing with
+the spec, so a caller may change them freely.
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -165,7 +167,7 @@ def _pod_spec(spec: RunSpec, name: str, defaults: JobDefaults) -> dict[str, Any]
     if spec.tolerations:
         pod["tolerations"] = [toleration_to_dict(t) for t in spec.tolerations]
     if spec.affinity is not None:
-        pod["affinity"] = dict(spec.affinity)
+        pod["affinity"] = copy.deepcopy(dict(spec.affinity))
     if spec.service_account:
         pod["serviceAccountName"] = spec.service_account
     if spec.image_pull_secrets:

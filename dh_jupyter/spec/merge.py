@@ -11,7 +11,6 @@ from dataclasses import fields
 from typing import Any
 
 from dh_jupyter.spec.model import RESOURCE_KINDS, Resource, Resources, RunSpec
-from dh_jupyter.spec.render import spec_to_dict
 
 
 def merge_specs(base: RunSpec, override: RunSpec) -> RunSpec:
@@ -40,11 +39,11 @@ def merge_specs(base: RunSpec, override: RunSpec) -> RunSpec:
         else:
             changes[name] = new
 
-    merged = RunSpec(
+    # The constructor checks the result: two valid layers can make an
+    # invalid whole, such as a merged request above a merged limit.
+    return RunSpec(
         **{**{f.name: getattr(base, f.name) for f in fields(RunSpec)}, **changes}
     )
-    # Check the result again: two valid layers can make an invalid whole.
-    return RunSpec.from_dict(spec_to_dict(merged))
 
 
 def _merge_resources(old: Resources, new: Resources) -> Resources:

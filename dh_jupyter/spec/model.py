@@ -2,9 +2,12 @@
 
 Every surface (the magic's flags, the picker's form, a DigitalHub SDK dict)
 becomes a ``RunSpec``, and only a ``RunSpec`` becomes a Job. Instances are
-immutable and always valid: the only ways to make one are
-``RunSpec.from_dict`` and the constructor through ``parse``, which check
-everything. Nothing here knows about Kubernetes objects; ``manifest`` does.
+immutable and always valid: ``RunSpec.from_dict``, the constructor and
+``dataclasses.replace`` all run the same checks in ``parse`` and raise
+``SpecError``, and the mappings a spec holds are its own copies, never the
+caller's dicts; ``to_dict`` and the Job hand out fresh copies in turn, so
+changing what went in or came out never changes the spec. Nothing here
+knows about Kubernetes objects; ``manifest`` does.
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ class RunSpec:
     """How to run a cell: resources, volumes, scheduling and Job options.
 
     Build one with ``RunSpec.from_dict`` (the DigitalHub SDK's dict shape)
-    and read it back with ``to_dict``.
+    or the constructor, and read it back with ``to_dict``. Both check every
+    field and raise ``SpecError`` naming each bad one.
     """
 
     volumes: tuple[Volume, ...] = ()
@@ -87,6 +91,15 @@ class RunSpec:
     priority_class: str | None = None
     queue: str | None = None
     gpu_type: str | None = None
+
+    def __post_init__(self) -> None:
+        # The constructor is a public way in, so it runs the parser's rules
+        # too, and keeps the parser's clean copies instead of what it was given.
+        from dh_jupyter.spec.parse import check_given
+
+        checked = check_given(self)
+        for item in fields(self):
+            object.__setattr__(self, item.name, getattr(checked, item.name))
 
     @classmethod
     def from_dict(cls, value: Mapping[str, Any]) -> RunSpec:
@@ -129,4 +142,16 @@ class RunSpec:
 
     def replace(self, **changes: Any) -> RunSpec:
         """A copy with ``changes`` applied, checked like a new spec."""
-        return RunSpec.from_dict(replace(self, **changes).to_dict())
+        return replace(self, **changes)
+
+
+def checked_spec(values: Mapping[str, Any]) -> RunSpec:
+    """A ``RunSpec`` of field values the parser has just checked and built.
+
+    Only the parser calls this: it skips ``__post_init__``, whose check
+    would run the parser again on its own result.
+    """
+    spec = object.__new__(RunSpec)
+    for item in fields(RunSpec):
+        object.__setattr__(spec, item.name, values[item.name])
+    return spec

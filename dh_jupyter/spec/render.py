@@ -4,11 +4,13 @@ The result is what ``function.run(**kwargs)`` takes and what
 ``RunSpec.from_dict`` reads, so ``from_dict(to_dict())`` gives the same spec.
 Unset fields are left out rather than written as empty values, so the dict
 stays as small as what the user typed. Tolerations and affinity use the
-Kubernetes spelling, as the seed's examples do.
+Kubernetes spelling, as the seed's examples do. Everything returned is a
+fresh copy: changing the dict never changes the spec.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from dh_jupyter.spec.keys import camel
@@ -46,7 +48,7 @@ def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
     if spec.tolerations:
         result["tolerations"] = [toleration_to_dict(t) for t in spec.tolerations]
     if spec.affinity is not None:
-        result["affinity"] = dict(spec.affinity)
+        result["affinity"] = copy.deepcopy(dict(spec.affinity))
     if spec.labels:
         result["labels"] = [{"name": k, "value": v} for k, v in spec.labels.items()]
     if spec.node_selector:
