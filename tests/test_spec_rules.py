@@ -265,6 +265,17 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         '".", starting and ending with a letter or digit.',
     ),
     (
+        {"labels": [{"name": "team", "value": "bad!"}]},
+        "labels[0].value",
+        '"bad!" is not a valid label value; use letters, digits, "-", "_" and '
+        '".", starting and ending with a letter or digit.',
+    ),
+    (
+        {"node_selector": [{"key": "disk", "value": ["ssd"]}]},
+        "node_selector[0].value",
+        "['ssd'] is not a string; put the value in quotes.",
+    ),
+    (
         {"labels": {"app.kubernetes.io/managed-by": "me"}},
         "labels.app.kubernetes.io/managed-by",
         '"app.kubernetes.io/managed-by" is set by dh_jupyter itself to find its '
@@ -304,6 +315,16 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         {"env": [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]},
         "env[1].name",
         '"A" is set twice; keep one.',
+    ),
+    (
+        {"env": [{"name": "X", "value": None}]},
+        "env[0].value",
+        "the value of X is None; give a string instead.",
+    ),
+    (
+        {"envs": {"X": ["a"]}},
+        "envs.X",
+        "the value of X is ['a']; give a string instead.",
     ),
     # Unknown keys
     (

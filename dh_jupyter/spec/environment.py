@@ -16,9 +16,13 @@ from dh_jupyter.spec.values import is_list, show
 
 def read_env(value: object, path: str, problems: Problems) -> dict[str, str]:
     """The checked variables of ``value``, by name."""
-    entries: list[tuple[str, object, object]] = []
+    # Each entry is (where the name is, where the value is, name, value).
+    entries: list[tuple[str, str, object, object]] = []
     if isinstance(value, Mapping):
-        entries = [(at(path, str(key)), key, item) for key, item in value.items()]
+        entries = [
+            (at(path, str(key)), at(path, str(key)), key, item)
+            for key, item in value.items()
+        ]
     elif is_list(value, path, '[{"name": "MY_SETTING", "value": "1"}]', problems):
         assert isinstance(value, (list, tuple))
         for index, entry in enumerate(value):
@@ -34,10 +38,17 @@ def read_env(value: object, path: str, problems: Problems) -> dict[str, str]:
             if "name" not in found:
                 problems.add(at(where, "name"), '"name" is required and is missing.')
                 continue
-            entries.append((at(where, "name"), found["name"], found.get("value", "")))
+            entries.append(
+                (
+                    found.at("name"),
+                    found.at("value"),
+                    found["name"],
+                    found.get("value", ""),
+                )
+            )
 
     env: dict[str, str] = {}
-    for where, name, item in entries:
+    for where, value_at, name, item in entries:
         if not isinstance(name, str):
             problems.add(where, f"{show(name)} is not a string; put it in quotes.")
             continue
@@ -46,7 +57,8 @@ def read_env(value: object, path: str, problems: Problems) -> dict[str, str]:
             continue
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             problems.add(
-                where, f"the value of {name} is {show(item)}; give a string instead."
+                value_at,
+                f"the value of {name} is {show(item)}; give a string instead.",
             )
             continue
         if name in env:

@@ -22,9 +22,14 @@ def read_pairs(
     value: object, path: str, key_name: str, problems: Problems
 ) -> dict[str, str]:
     """Labels or a node selector, given as a mapping or a list of pairs."""
-    items: list[tuple[str, object, object]] = []
+    # Each item is (where the key is, where the value is, key, value): in a
+    # mapping both sit at one path, in a list of pairs each has its own.
+    items: list[tuple[str, str, object, object]] = []
     if isinstance(value, Mapping):
-        items = [(at(path, str(key)), key, item) for key, item in value.items()]
+        items = [
+            (at(path, str(key)), at(path, str(key)), key, item)
+            for key, item in value.items()
+        ]
     elif isinstance(value, (list, tuple)):
         for index, entry in enumerate(value):
             where = at(path, index)
@@ -41,18 +46,25 @@ def read_pairs(
                     at(where, key_name), f'"{key_name}" is required and is missing.'
                 )
                 continue
-            items.append((at(where, key_name), found[key_name], found.get("value", "")))
+            items.append(
+                (
+                    found.at(key_name),
+                    found.at("value"),
+                    found[key_name],
+                    found.get("value", ""),
+                )
+            )
     else:
         problems.add(path, f'{show(value)} is not a mapping; write {{"key": "value"}}.')
 
     pairs: dict[str, str] = {}
-    for where, key, item in items:
+    for where, value_at, key, item in items:
         if not isinstance(key, str):
             problems.add(where, f"{show(key)} is not a string; put it in quotes.")
             continue
         if isinstance(item, bool) or not isinstance(item, (str, int)):
             problems.add(
-                where, f"{show(item)} is not a string; put the value in quotes."
+                value_at, f"{show(item)} is not a string; put the value in quotes."
             )
             continue
         if problem := names.label_key(key):
@@ -64,7 +76,7 @@ def read_pairs(
                 "choose another key.",
             )
         if problem := names.label_value(str(item)):
-            problems.add(where, problem)
+            problems.add(value_at, problem)
         if key in pairs:
             problems.add(where, f'"{key}" is given twice; keep one.')
         pairs[key] = str(item)
