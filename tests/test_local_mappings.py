@@ -11,12 +11,14 @@ these tests make never touch the machine outside it.
 from __future__ import annotations
 
 import json
+import os
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.local import finished, notes, output
+from fixtures.local import FINISH_SECONDS, finished, notes, output
 
 import dh_jupyter.runs
 from dh_jupyter.config import DhJupyter
@@ -136,6 +138,40 @@ def test_an_empty_dir_is_a_fresh_writable_folder_removed_after_the_run(
     assert not Path(real).exists()
     assert not mount.exists()
     assert "its size_limit 1Gi is not enforced here" in notes(run)
+
+
+def test_a_run_reads_finished_only_once_its_links_and_scratch_are_gone(
+    local_settings: DhJupyter, data: Path, tmp_path: Path
+) -> None:
+    local_settings.local_volumes = {"pvc:datasets": str(data)}
+    mount = tmp_path / "mnt" / "data"
+    scratch = tmp_path / "scratch"
+    # Many files make removing the scratch folder take a while, so a status
+    # recorded before the removal is seen by the watch below.
+    run = submit(
+        {
+            "volumes": [
+                volume("persistent_volume_claim", "d", mount, claim_name="datasets"),
+                volume("empty_dir", "tmp", scratch),
+            ]
+        },
+        f"""
+        import os
+        for index in range(3000):
+            open(os.path.join({str(scratch)!r}, str(index)), "w").close()
+        print(os.path.realpath({str(scratch)!r}))
+        """,
+    )
+
+    seen_at_the_end = None
+    end = time.monotonic() + FINISH_SECONDS
+    while seen_at_the_end is None and time.monotonic() < end:
+        if run.folder.status().phase.finished:
+            real = Path(output(run))
+            seen_at_the_end = (os.path.lexists(mount), real.exists())
+
+    assert run.status.phase is Phase.SUCCEEDED
+    assert seen_at_the_end == (False, False)
 
 
 def test_an_in_memory_empty_dir_lives_in_dev_shm(

@@ -347,8 +347,9 @@ class LocalRun(Run):
                 pid = (state.get("supervisor") or {}).get("pid", "unknown")
                 diagnostics = self.folder.path / "supervisor.log"
                 status = local_status.lost(pid, diagnostics, started, now())
+            # As the supervisor does: nothing of the run is left once it reads ended.
+            local_mounts.release(self.folder)
             self.folder.update_locked(status)
-        local_mounts.release(self.folder)
         return self.folder.status()
 
 

@@ -249,8 +249,10 @@ def main(path: str) -> int:
         )
         traceback.print_exc()
     with folder.locked():
+        # Links and scratch folders go first: whoever sees the run finished
+        # may rely on them being gone (and reuse the mount path at once).
+        local_mounts.release(folder)
         recorded = folder.update_locked(status)
-    local_mounts.release(folder)
     log.info("The run ended: %s (recorded: %s).", status.describe(), recorded)
     return 0
 
