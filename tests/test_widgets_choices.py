@@ -23,6 +23,7 @@ from dh_jupyter.widgets.volumes import VolumeRow
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
 SPOT_TAINT = {"key": "spot", "value": "true", "effect": "NoExecute"}
 SECRET_VALUE = "c2VjcmV0LXZhbHVlLW5ldmVyLXNob3du"
+DEDICATED = "dedicated=etl:NoSchedule"
 
 
 @pytest.fixture
@@ -199,6 +200,54 @@ def test_tolerations_are_suggested_for_the_nodes_a_run_would_land_on(
     assert shown == bool(suggested)
     # Suggestions come from the nodes read once, not from new requests.
     assert len(stocked.calls()) == calls
+
+
+@pytest.mark.parametrize(
+    ("gpus", "suggested"),
+    [
+        ("1", ["nvidia.com/gpu=present:NoSchedule", "spot=true:NoExecute"]),
+        ("0", [DEDICATED, "nvidia.com/gpu=present:NoSchedule", "spot=true:NoExecute"]),
+        ("", [DEDICATED, "nvidia.com/gpu=present:NoSchedule", "spot=true:NoExecute"]),
+    ],
+)
+def test_a_gpu_asked_for_without_a_model_suggests_only_gpu_nodes_taints(
+    stocked: Any, gpus: str, suggested: list[str]
+) -> None:
+    stocked.add_node(
+        "cpu-etl",
+        labels={"pool": "etl"},
+        taints=[{"key": "dedicated", "value": "etl", "effect": "NoSchedule"}],
+    )
+    picker = ResourcePicker(config=stocked.config)
+    read(picker)
+
+    picker.resources.quantities["gpu", "limits"].control.value = gpus
+
+    labels = [label for label, _ in picker.scheduling.suggested.options]
+    assert sorted(labels) == sorted(suggested)
+
+
+def test_a_claim_that_is_not_bound_says_so_beside_the_choice(stocked: Any) -> None:
+    stocked.put(
+        "persistentvolumeclaims",
+        {
+            "metadata": {"name": "fresh"},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "10Gi"}},
+            },
+            "status": {"phase": "Pending"},
+        },
+    )
+    picker = ResourcePicker(config=stocked.config)
+    read(picker)
+    row = picker.volumes.volumes.add()
+    assert isinstance(row, VolumeRow)
+    claim = row.by_type["persistent_volume_claim"]["claim_name"]
+
+    claim.control.value = "fresh"
+
+    assert claim.note == "ReadWriteOnce, 10Gi, Pending"
 
 
 def test_tolerating_a_suggested_taint_adds_its_row_and_drops_the_suggestion(

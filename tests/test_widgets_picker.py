@@ -9,18 +9,27 @@ the spec layer itself, so the form can never drift from it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from test_widgets_monitor import ScriptedRun
 from traitlets import TraitError
 
 from dh_jupyter.config import DhJupyter
+from dh_jupyter.runs.base import Backend, Run
+from dh_jupyter.runs.select import Choice
 from dh_jupyter.runs.status import Phase
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.widgets.fields import Field
-from dh_jupyter.widgets.picker import ResourcePicker
+from dh_jupyter.widgets.picker import (
+    KEPT_MONITORS,
+    NO_PROFILE,
+    SEED_KEYS,
+    ResourcePicker,
+)
 from dh_jupyter.widgets.volumes import VolumeRow
 
 
@@ -92,6 +101,50 @@ def test_the_form_is_one_vbox_of_stock_widgets_with_a_tab_per_section() -> None:
     assert picker.tabs.children == picker.sections
 
 
+@pytest.mark.parametrize(
+    ("typed", "titles"),
+    [
+        ({}, ["Resources", "Volumes", "Environment", "Scheduling", "Job"]),
+        (
+            {("cpu", "requests"): "lots"},
+            ["⚠ Resources (1 problem)", "Volumes", "Environment", "Scheduling", "Job"],
+        ),
+        (
+            {("cpu", "requests"): "lots", ("mem", "limits"): "64GB", "retries": "x"},
+            [
+                "⚠ Resources (2 problems)",
+                "Volumes",
+                "Environment",
+                "Scheduling",
+                "⚠ Job (1 problem)",
+            ],
+        ),
+    ],
+)
+def test_a_tab_title_says_how_many_problems_its_hidden_fields_have(
+    typed: dict[Any, str], titles: list[str]
+) -> None:
+    picker = make(code="pass")
+
+    for where, text in typed.items():
+        if isinstance(where, tuple):
+            type_into(picker.resources.quantities[where], text)
+        else:
+            type_into(picker.options.fields[where], text)
+
+    assert list(picker.tabs.titles) == titles
+
+
+def test_a_tab_title_loses_its_mark_once_the_problem_is_fixed() -> None:
+    picker = make()
+    picker.volumes.volumes.add()
+    assert picker.tabs.get_title(1) == "⚠ Volumes (3 problems)"
+
+    picker.volumes.volumes.rows[0].remove_button.click()
+
+    assert picker.tabs.get_title(1) == "Volumes"
+
+
 # Resources
 
 
@@ -137,8 +190,10 @@ def test_cpu_memory_and_gpu_become_the_seed_resources() -> None:
             "mem": {"requests": "8Gi", "limits": "16Gi"},
             "gpu": {"limits": "1"},
         },
-        "gpu_type": "NVIDIA-A100",
+        # The SDK has no GPU model key; the node selector is what it means.
+        "node_selector": {"nvidia.com/gpu.product": "NVIDIA-A100"},
     }
+    assert picker.spec.gpu_type == "NVIDIA-A100"
     job = yaml.safe_load(picker.preview.text)
     pod = job["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-A100"}
@@ -511,7 +566,7 @@ def test_job_options_become_the_seed_options() -> None:
     pull = picker.options.image_pull_secrets.add()
     type_into(pull.fields[""], "registry")
 
-    assert picker.run_kwargs == {
+    assert picker.spec.to_dict() == {
         "image": "python:3.12-slim",
         "namespace": "team-a",
         "timeout": 7200,
@@ -526,6 +581,38 @@ def test_job_options_become_the_seed_options() -> None:
     job = yaml.safe_load(picker.preview.text)
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-queue"
     assert job["spec"]["activeDeadlineSeconds"] == 7200
+
+
+def test_run_kwargs_leave_the_job_options_to_the_spec_and_the_job_tab_says_so(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    picker = make()
+    note = picker.options.kept_note
+    assert note.value == ""
+
+    type_into(picker.resources.quantities["cpu", "requests"], "1")
+    type_into(picker.options.fields["timeout"], "2h")
+    type_into(picker.options.fields["queue"], "team-queue")
+
+    assert picker.run_kwargs == {"resources": {"cpu": {"requests": "1"}}}
+    assert set(picker.run_kwargs) <= set(SEED_KEYS)
+    assert (picker.spec.timeout, picker.spec.queue) == (7200, "team-queue")
+    for words in ("timeout, queue", "picker.spec", "%%dhrun --spec picker"):
+        assert words in note.value
+    assert "picker.run_kwargs leaves them out" in note.value
+
+    # %%dhrun --spec picker keeps them: they reach the Job.
+    shell.user_ns["picker"] = picker
+    capsys.readouterr()
+    shell.run_cell_magic("dhrun", "--spec picker --dry-run", "pass\n")
+    _config_map, job = yaml.safe_load_all(capsys.readouterr().out)
+    assert job["spec"]["activeDeadlineSeconds"] == 7200
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "team-queue"
+
+    type_into(picker.options.fields["timeout"], "")
+    type_into(picker.options.fields["queue"], "")
+
+    assert note.value == ""
 
 
 def test_empty_options_say_what_the_configured_default_is() -> None:
@@ -607,6 +694,31 @@ def test_choosing_another_profile_replaces_the_first_ones_fields() -> None:
     assert picker.spec == RunSpec.from_dict(PROFILES["small"])
 
 
+def test_a_spec_given_with_a_profile_is_laid_over_the_profile() -> None:
+    given = {"resources": {"cpu": {"requests": "3"}}}
+
+    picker = make(given, config=DhJupyter(profiles=PROFILES), profile="gpu-v100")
+
+    # The order %%dhrun --profile gpu-v100 --spec uses: profile, then spec.
+    profile = RunSpec.from_dict(PROFILES["gpu-v100"])
+    assert picker.spec == profile.merged(RunSpec.from_dict(given))
+    assert picker.spec.resources.cpu.requests == "3"
+    assert picker.spec.resources.mem.requests == "16Gi"
+    assert picker.spec.tolerations == profile.tolerations
+    assert picker.profile == "gpu-v100"
+
+
+def test_loading_a_spec_clears_the_profile_the_form_no_longer_holds() -> None:
+    picker = make(config=DhJupyter(profiles=PROFILES), profile="small")
+
+    picker.load({"resources": {"mem": {"requests": "1Gi"}}})
+
+    assert picker.profile == ""
+    assert picker.profile_dropdown.value == ""
+    assert picker.profile_dropdown.label == NO_PROFILE
+    assert picker.spec == RunSpec.from_dict({"resources": {"mem": {"requests": "1Gi"}}})
+
+
 def test_an_unknown_profile_is_refused_naming_the_closest() -> None:
     picker = make(config=DhJupyter(profiles=PROFILES))
 
@@ -664,7 +776,9 @@ def test_a_spec_given_to_the_picker_comes_back_unchanged(given: str) -> None:
 
     assert picker.valid, picker.problems
     assert picker.spec == spec
-    assert picker.run_kwargs == spec.to_dict()
+    seed = {k: v for k, v in spec.to_dict().items() if k in SEED_KEYS}
+    seed["node_selector"] = {"pool": "gpu", "nvidia.com/gpu.product": "A100"}
+    assert picker.run_kwargs == seed
 
 
 def test_loading_a_spec_replaces_what_the_form_held() -> None:
@@ -750,3 +864,78 @@ def test_submit_from_code_raises_what_the_click_shows(tmp_path: Path) -> None:
     picker.code = "pass"
     with pytest.raises(SpecError, match="lots"):
         picker.submit()
+
+
+class ScriptedBackend(Backend):
+    """A backend whose runs go on until released, to submit many at once."""
+
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.started: list[ScriptedRun] = []
+
+    def submit(self, spec: RunSpec, code: str, *, name: str | None = None) -> Run:
+        run = ScriptedRun(hold=True)
+        self.started.append(run)
+        return run
+
+    def runs(self) -> list[Run]:
+        return list(self.started)
+
+    def get(self, name: str) -> Run:
+        raise NotImplementedError
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedBackend]:
+    """Submit goes to a ScriptedBackend; its runs are released at the end."""
+    backend = ScriptedBackend()
+    monkeypatch.setattr("dh_jupyter.runs.select.choose", lambda *_args: Choice(backend))
+    yield backend
+    for run in backend.started:
+        run.release()
+
+
+def test_a_second_submit_keeps_the_first_runs_monitor_and_its_cancel(
+    scripted: ScriptedBackend,
+) -> None:
+    picker = make(code="pass")
+
+    picker.submit_button.click()
+    first = picker.monitor
+    picker.submit_button.click()
+    second = picker.monitor
+
+    assert first is not None
+    assert second is not None
+    assert first is not second
+    assert picker._run_area.children == (second, first)
+    assert picker.monitors == (second, first)
+    assert not first.cancel_button.disabled
+    assert "2 runs going" in picker._submit_note.value
+
+    first.cancel_button.click()
+
+    assert first.join(timeout=30) is not None
+    assert scripted.started[0].cancelled
+    assert not scripted.started[1].cancelled
+    assert picker._run_area.children == (second, first)
+
+
+def test_finished_runs_monitors_beyond_the_bound_go_and_running_ones_stay(
+    scripted: ScriptedBackend,
+) -> None:
+    picker = make(code="pass")
+    picker.submit_button.click()
+    going = picker.monitor
+    for _ in range(KEPT_MONITORS + 2):
+        picker.submit_button.click()
+        assert picker.monitor is not None
+        scripted.started[-1].release()
+        picker.monitor.join(timeout=30)
+
+    shown = picker._run_area.children
+    assert len(shown) == KEPT_MONITORS
+    assert going in shown
+    assert shown[0] is picker.monitor
+    assert sum(1 for monitor in shown if monitor.finished) == KEPT_MONITORS - 1

@@ -4,6 +4,10 @@ Empty fields mean "the configured default", and each placeholder says what
 that default is, so the user sees what the Job will get without reading the
 administrator's configuration. Durations accept seconds or text such as
 ``90m`` and show the converted value beside them.
+
+None of these is a key of the DigitalHub SDK's seed, so ``run_kwargs``
+leaves them out; once one is set, the section says that ``picker.spec``
+and ``%%dhrun --spec picker`` keep them, so nothing is dropped unseen.
 """
 
 from __future__ import annotations
@@ -11,16 +15,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import ipywidgets as widgets
+from traitlets import observe
+
 from dh_jupyter.config import DhJupyter
 from dh_jupyter.manifest.job import default_image
 from dh_jupyter.runs.status import span
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.widgets.choices import ClusterChoices
-from dh_jupyter.widgets.fields import Field, text_control, whole_or_text
+from dh_jupyter.widgets.fields import (
+    NOTE_COLOR,
+    Field,
+    escaped,
+    text_control,
+    whole_or_text,
+)
 from dh_jupyter.widgets.rows import NameRow, RowList
 from dh_jupyter.widgets.section import Section
 
 DURATIONS = ("timeout", "ttl")
+KEPT_NOTE = (
+    "Set here: %s. picker.spec and %%%%dhrun --spec picker use these Job "
+    "options; picker.run_kwargs leaves them out, since the DigitalHub SDK's "
+    "function.run(**kwargs) takes only the seed's keys."
+)
 
 
 def seconds_note(text: str) -> str:
@@ -104,9 +122,12 @@ class OptionsSection(Section):
             on_change=self.changed,
         )
         self._choices = ClusterChoices()
+        self.kept_note = widgets.HTML()
+        self.kept_note.add_class("dh-job-options-note")
         self.watch(*self.fields.values())
         super().__init__(
-            children=[*self.fields.values(), self.image_pull_secrets], **kwargs
+            children=[*self.fields.values(), self.image_pull_secrets, self.kept_note],
+            **kwargs,
         )
 
     def read(self) -> tuple[dict[str, Any], list[SpecError]]:
@@ -120,6 +141,15 @@ class OptionsSection(Section):
         if pull_secrets:
             state["image_pull_secrets"] = pull_secrets
         return state, []
+
+    @observe("state")
+    def _say_where_options_go(self, change: dict[str, Any]) -> None:
+        names = ", ".join(name.replace("_", " ") for name in change["new"])
+        self.kept_note.value = (
+            f'<span style="color: {NOTE_COLOR}">{escaped(KEPT_NOTE % names)}</span>'
+            if names
+            else ""
+        )
 
     def fill(self, spec: RunSpec) -> None:
         """Show the spec's options."""

@@ -9,8 +9,13 @@ says why, and a live YAML preview of the Job.
 It is two-way: ``picker.spec`` is the ``RunSpec`` the form describes,
 ``ResourcePicker(spec=...)`` and ``picker.load(...)`` fill the form from a
 spec or a seed dict, and ``picker.run_kwargs`` is the seed-shaped dict the
-DigitalHub SDK's ``function.run(**kwargs)`` takes. ``%%dhrun --spec picker``
-uses ``picker.spec``.
+DigitalHub SDK's ``function.run(**kwargs)`` takes: only the seed's keys, so
+the Job options (image, namespace, timeout, ...) live in ``picker.spec``,
+which ``%%dhrun --spec picker`` uses.
+
+Each Submit adds a monitor above the earlier ones: a run that is still
+going keeps its monitor and its Cancel button, and finished runs beyond
+the last ``KEPT_MONITORS`` are taken off the form.
 
 Every check is the spec layer's: the form never decides on its own what is
 valid, it only puts the spec layer's sentences where the user is looking.
@@ -24,14 +29,29 @@ from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Bool, Instance, List, TraitError, Unicode, observe, validate
+from traitlets import (
+    Bool,
+    Instance,
+    List,
+    TraitError,
+    Tuple,
+    Unicode,
+    observe,
+    validate,
+)
 
 from dh_jupyter.config import DhJupyter, settings
 from dh_jupyter.errors import DhJupyterError
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.widgets.choices import ChoicesLoader, ClusterChoices, Lookup
 from dh_jupyter.widgets.environment import EnvironmentSection
-from dh_jupyter.widgets.fields import ERROR_COLOR, NOTE_COLOR, escaped, place_problems
+from dh_jupyter.widgets.fields import (
+    ERROR_COLOR,
+    NOTE_COLOR,
+    escaped,
+    field_for,
+    place_problems,
+)
 from dh_jupyter.widgets.monitor import RunMonitor
 from dh_jupyter.widgets.options import OptionsSection
 from dh_jupyter.widgets.preview import Preview, job_yaml
@@ -41,6 +61,19 @@ from dh_jupyter.widgets.section import Section
 from dh_jupyter.widgets.volumes import VolumesSection
 
 NO_PROFILE = "(no profile)"
+# The keys of the DigitalHub SDK's seed, the only ones run_kwargs carries.
+SEED_KEYS = (
+    "volumes",
+    "resources",
+    "tolerations",
+    "affinity",
+    "labels",
+    "node_selector",
+    "secrets",
+    "env",
+)
+# Finished runs' monitors kept on the form; runs still going always stay.
+KEPT_MONITORS = 5
 
 
 class ResourcePicker(widgets.VBox):
@@ -65,7 +98,8 @@ class ResourcePicker(widgets.VBox):
         "",
         help="""The configured profile (DhJupyter.profiles) last chosen; setting
         it replaces what the form holds with that profile, whose fields the
-        user can then change. Example: "gpu-v100". Default: "" (none).""",
+        user can then change. ``load()`` sets it back to "", since the form
+        then holds the loaded spec. Example: "gpu-v100". Default: "" (none).""",
     )
     valid = Bool(
         False,
@@ -85,6 +119,11 @@ class ResourcePicker(widgets.VBox):
         RunMonitor,
         allow_none=True,
         help="The monitor of the run Submit started last, if any.",
+    )
+    monitors = Tuple(
+        help="""The monitors shown under Submit, newest first: every run still
+        going, and the last finished ones (KEPT_MONITORS in all at most,
+        unless more runs are going).""",
     )
 
     def __init__(
@@ -181,7 +220,10 @@ class ResourcePicker(widgets.VBox):
             if profile:
                 self.profile = profile
             if spec is not None:
-                self.load(spec)
+                given = spec if isinstance(spec, RunSpec) else RunSpec.from_dict(spec)
+                # The order %%dhrun uses: the profile, then the spec over it.
+                base = self._config.profile(profile) if profile else RunSpec()
+                self._fill(base.merged(given))
             self.code = code
 
     # The two-way API
@@ -196,15 +238,37 @@ class ResourcePicker(widgets.VBox):
 
     @property
     def run_kwargs(self) -> dict[str, Any]:
-        """The seed-shaped dict for the DigitalHub SDK's ``function.run(**kwargs)``."""
-        return self.spec.to_dict()
+        """The seed-shaped dict for the DigitalHub SDK's ``function.run(**kwargs)``.
+
+        It holds only the seed's keys (volumes, resources, tolerations,
+        affinity, labels, node_selector, secrets, env). A GPU model becomes
+        the node selector entry it means (``DhJupyter.gpu_product_label``),
+        as in the Job. The Job options (image, namespace, timeout, retries,
+        ttl, queue, service account, image pull secrets, priority class)
+        are not seed keys: ``picker.spec`` and ``%%dhrun --spec picker`` keep
+        them, and the Job tab says so when one is set.
+        """
+        spec = self.spec
+        kwargs = {
+            key: value for key, value in spec.to_dict().items() if key in SEED_KEYS
+        }
+        if spec.gpu_type:
+            label = self._config.gpu_product_label
+            kwargs["node_selector"] = {
+                **kwargs.get("node_selector", {}),
+                label: spec.gpu_type,
+            }
+        return kwargs
 
     def load(self, value: RunSpec | Mapping[str, Any]) -> None:
-        """Fill the form from a ``RunSpec`` or a seed dict (``SpecError`` if bad)."""
+        """Fill the form from a ``RunSpec`` or a seed dict (``SpecError`` if bad).
+
+        The form then holds ``value`` alone, so ``profile`` becomes "".
+        """
         spec = value if isinstance(value, RunSpec) else RunSpec.from_dict(value)
         with self._batch():
-            for section in self.sections:
-                section.fill(spec)
+            self._fill(spec)
+            self.profile = ""
 
     def refresh_choices(self) -> threading.Thread:
         """Read the cluster's choices again, in a background thread."""
@@ -222,8 +286,10 @@ class ResourcePicker(widgets.VBox):
         """Run ``code`` with the form's spec and follow it below the form.
 
         The run is followed in a background thread, so the kernel stays free
-        and the monitor's Cancel button works. Raises ``SpecError`` when the
-        form is invalid and ``DhJupyterError`` when the run cannot start.
+        and the monitor's Cancel button works. Its monitor goes above the
+        earlier runs' monitors, which stay while their runs go on. Raises
+        ``SpecError`` when the form is invalid and ``DhJupyterError`` when
+        the run cannot start.
         """
         from dh_jupyter.runs.select import choose
 
@@ -245,12 +311,28 @@ class ResourcePicker(widgets.VBox):
             monitor.observe(lambda _change: self._show_submit(), "following")
             if choice.reason:
                 monitor.say(choice.reason, error=False)
-            self._run_area.children = (monitor,)
-            self.monitor = monitor
+            self._show_monitor(monitor)
             monitor.start()
             return monitor
         finally:
             self._show_submit()
+
+    def _fill(self, spec: RunSpec) -> None:
+        with self._batch():
+            for section in self.sections:
+                section.fill(spec)
+
+    def _show_monitor(self, monitor: RunMonitor) -> None:
+        """Put ``monitor`` first; drop the oldest finished ones beyond the bound."""
+        shown = [monitor, *self.monitors]
+        while len(shown) > KEPT_MONITORS:
+            finished = [m for m in shown if m.finished and m is not monitor]
+            if not finished:
+                break
+            shown.remove(finished[-1])
+        self.monitors = tuple(shown)
+        self._run_area.children = self.monitors
+        self.monitor = monitor
 
     # Reacting to the form
 
@@ -267,7 +349,7 @@ class ResourcePicker(widgets.VBox):
     @observe("profile")
     def _profile_chosen(self, change: dict[str, Any]) -> None:
         if change["new"]:
-            self.load(self._config.profile(change["new"]))
+            self._fill(self._config.profile(change["new"]))
 
     @observe("code")
     def _code_changed(self, change: dict[str, Any]) -> None:
@@ -301,7 +383,8 @@ class ResourcePicker(widgets.VBox):
             self.scheduling.select_gpu(
                 {self._config.gpu_product_label: gpu_type}
                 if isinstance(gpu_type, str) and gpu_type
-                else {}
+                else {},
+                resource=self._config.gpu_resource if _asks_for_gpus(state) else "",
             )
 
             text = ""
@@ -325,7 +408,7 @@ class ResourcePicker(widgets.VBox):
             self._show_submit()
 
     def _place(self, problems: list[SpecError]) -> None:
-        """Show each problem beside its field; the rest above Submit."""
+        """Show each problem beside its field, the rest above Submit; mark tabs."""
         fields = [f for section in self.sections for f in section.all_fields()]
         general = place_problems(problems, fields)
         self._general.value = "".join(
@@ -333,11 +416,32 @@ class ResourcePicker(widgets.VBox):
             for text in general
         )
 
+        # A problem in a tab that is not open is otherwise invisible.
+        by_path = {field.path: field for field in fields if field.path}
+        section_of = {
+            id(field): index
+            for index, section in enumerate(self.sections)
+            for field in section.all_fields()
+        }
+        counts = [0] * len(self.sections)
+        for error in problems:
+            field = field_for(error.field, by_path, fields)
+            if field is not None:
+                counts[section_of[id(field)]] += 1
+        titles = tuple(
+            f"⚠ {section.title} ({count} problem{'' if count == 1 else 's'})"
+            if count
+            else section.title
+            for section, count in zip(self.sections, counts, strict=True)
+        )
+        if tuple(self.tabs.titles) != titles:
+            self.tabs.titles = titles
+
     def _show_submit(self) -> None:
         """Turn Submit on or off, and say why it is off."""
         button = self.submit_button
         count = len(self.problems)
-        busy = self.monitor is not None and self.monitor.following
+        going = sum(1 for monitor in self.monitors if monitor.following)
         if count:
             plural = "" if count == 1 else "s"
             button.description = f"Fix {count} problem{plural} to submit"
@@ -352,7 +456,12 @@ class ResourcePicker(widgets.VBox):
             )
         else:
             button.description = "Submit"
-            reason = "A run is going; Submit starts another." if busy else ""
+            reason = (
+                f"{going} run{'' if going == 1 else 's'} going (below); Submit "
+                "starts another beside it."
+                if going
+                else ""
+            )
         button.disabled = bool(count) or not self.code.strip()
         button.tooltip = reason
         color = NOTE_COLOR if not button.disabled else ERROR_COLOR
@@ -404,3 +513,12 @@ class ResourcePicker(widgets.VBox):
         self._cluster_note.value = (
             f'<span style="color: {NOTE_COLOR}">{escaped(text)}</span>'
         )
+
+
+def _asks_for_gpus(state: Mapping[str, Any]) -> bool:
+    """Whether the form's resources ask for at least one GPU, as typed."""
+    resources = state.get("resources")
+    gpu = resources.get("gpu") if isinstance(resources, Mapping) else None
+    if not isinstance(gpu, Mapping):
+        return False
+    return any(str(gpu.get(key) or "0").strip() not in ("", "0") for key in gpu)

@@ -83,6 +83,7 @@ class SchedulingSection(Section):
         # the lookup thread brings new nodes; one at a time.
         self._suggesting = threading.Lock()
         self._gpu_selector: dict[str, str] = {}
+        self._gpu_resource = ""
         self._label_keys: tuple[str, ...] = ()
         self.tolerations = RowList(
             "tolerations",
@@ -195,9 +196,14 @@ class SchedulingSection(Section):
             row.fields["key"].control.options = self._label_keys
         self.suggest()
 
-    def select_gpu(self, selector: Mapping[str, str]) -> None:
-        """Take the GPU model's node label into account when suggesting."""
+    def select_gpu(self, selector: Mapping[str, str], *, resource: str = "") -> None:
+        """Take the GPU model's node label, and the GPUs asked for, into account.
+
+        ``resource`` (``nvidia.com/gpu``) is given when the run asks for
+        GPUs: only nodes that have it are then where the run could land.
+        """
         self._gpu_selector = dict(selector)
+        self._gpu_resource = resource
         self.suggest()
 
     def suggest(self) -> None:
@@ -205,7 +211,9 @@ class SchedulingSection(Section):
         with self._suggesting:
             selector = {**self._selector(), **self._gpu_selector}
             taints = self._choices.suggested_tolerations(
-                selector, self.state.get("tolerations", [])
+                selector,
+                self.state.get("tolerations", []),
+                gpu_resource=self._gpu_resource,
             )
             chosen = self.suggested.value
             self.suggested.options = tuple((t.describe(), t) for t in taints)
