@@ -1,4 +1,4 @@
-"""The runs REST API: list, show, follow the logs of, and cancel a run.
+"""The runs REST API: list, show, follow the logs of, cancel and delete a run.
 
 All under the server's base URL; every answer is JSON.
 
@@ -14,24 +14,37 @@ All under the server's base URL; every answer is JSON.
     from ``offset`` on (at most ``limit``, only the last ``tail`` if given).
     Following is a long poll: with ``wait`` the answer comes as soon as
     there is a new line, or after ``wait`` seconds (at most 30) with none;
-    ask again with the ``offset`` returned until ``done`` is true.
+    ask again with the ``offset`` returned until ``done`` is true. A log
+    the cluster stops serving (a 403 on pods/log, a deleted pod) still
+    answers 200: it ends there, ``done`` with the sentence in ``error``,
+    since the lines before stay valid and asking again would not help.
+    With ``tail``, a log the server has only begun to read is given up to
+    a few seconds to read what is already written (see ``LogBook``).
+``POST /dh-jupyter/runs/<name>/cancel``
+    Stops a run that is going (the panel's Cancel); 202 with the run as it
+    is then, or 409 when it has already finished. What stays afterwards is
+    the backend's choice: a local run stays, cancelled, with its logs; on a
+    cluster, deleting the Job is how a run stops, so it is gone.
 ``DELETE /dh-jupyter/runs/<name>``
     Stops the run if it is going, then removes it and its logs (the panel's
-    Cancel and Delete); 204 No Content.
+    Delete); 204 No Content.
 
 Errors are ``{"message", "reason", "error"}``: the message is the one
 sentence the runs layer wrote for the user, ``error`` names its kind
 (``NotFoundError``, ``PermissionDeniedError``, ``ClusterUnavailableError``
-...), so a client can tell "no such run" from "no such endpoint".
+...), so a client can tell "no such run" from "no such endpoint". A user
+the server's Authorizer does not allow the ``dh-jupyter`` resource gets a
+403 whose ``error`` is ``NotAuthorizedError``, apart from a lost login
+(a 403 without ``error``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from http.client import responses
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -47,13 +60,25 @@ from dh_jupyter.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from dh_jupyter.server.service import SETTINGS_KEY, RunsService, TooManyLogsError
+from dh_jupyter.server.service import (
+    SETTINGS_KEY,
+    RunFinishedError,
+    RunsService,
+    TooManyLogsError,
+)
 from dh_jupyter.spec.names import dns_subdomain
 
 AUTH_RESOURCE = "dh-jupyter"
 API_ROOT = "dh-jupyter/runs"
 MAX_WAIT = 30.0
 MAX_LINES = 5000
+
+# What a logged-in user whom the server's Authorizer refuses is told. It is
+# also how write_error tells that refusal from a lost login: both are 403.
+NOT_AUTHORIZED = (
+    "Your Jupyter account may not use the runs panel; ask the administrator "
+    f"to allow the '{AUTH_RESOURCE}' resource."
+)
 
 # Most specific first. A cluster that rejects the server's credentials is a
 # bad gateway, not a 401: the browser's own login is fine.
@@ -65,6 +90,7 @@ HTTP_STATUS: list[tuple[type[DhJupyterError], int]] = [
     (InvalidError, 422),
     (ClusterUnavailableError, 503),
     (ClusterError, 502),
+    (RunFinishedError, 409),
     (TooManyLogsError, 429),
     (DhJupyterError, 500),
 ]
@@ -93,6 +119,19 @@ class RunsAPIError(web.HTTPError):
         return cls(status, message, type(error).__name__)
 
 
+Verb = TypeVar("Verb", bound=Callable[..., Awaitable[None]])
+
+
+def allowed(verb: Verb) -> Verb:
+    """jupyter_server's ``@authorized`` on ``verb``, saying ``NOT_AUTHORIZED``.
+
+    Each verb gets a decorator of its own: the decorator remembers the
+    action (read, write) of the first request it sees.
+    """
+    # With arguments, jupyter_server's decorator has no usable type.
+    return cast(Verb, authorized(message=NOT_AUTHORIZED)(verb))
+
+
 @contextmanager
 def reported() -> Iterator[None]:
     """Turn the runs layer's errors into HTTP errors with the same sentence."""
@@ -116,6 +155,8 @@ class RunsHandler(APIHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Errors as ``{"message", "reason", "error"}``, never a traceback."""
         error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, web.HTTPError) and error.log_message == NOT_AUTHORIZED:
+            error = RunsAPIError(status_code, NOT_AUTHORIZED, "NotAuthorizedError")
         if not isinstance(error, RunsAPIError):
             super().write_error(status_code, **kwargs)
             return
@@ -160,7 +201,7 @@ class RunListHandler(RunsHandler):
     """``/dh-jupyter/runs``: the user's runs."""
 
     @web.authenticated
-    @authorized
+    @allowed
     async def get(self) -> None:
         """List the user's runs, newest first, with their status."""
         with reported():
@@ -172,7 +213,7 @@ class RunHandler(RunsHandler):
     """``/dh-jupyter/runs/<name>``: one run."""
 
     @web.authenticated
-    @authorized
+    @allowed
     async def get(self, name: str) -> None:
         """Show one run with its status."""
         with reported():
@@ -180,7 +221,7 @@ class RunHandler(RunsHandler):
         self.finish(json.dumps(run))
 
     @web.authenticated
-    @authorized
+    @allowed
     async def delete(self, name: str) -> None:
         """Stop the run if it is going, then remove it and its logs."""
         with reported():
@@ -189,11 +230,24 @@ class RunHandler(RunsHandler):
         self.finish()
 
 
+class RunCancelHandler(RunsHandler):
+    """``/dh-jupyter/runs/<name>/cancel``: stop a run that is going."""
+
+    @web.authenticated
+    @allowed
+    async def post(self, name: str) -> None:
+        """Stop the run; 202 with the run, 409 when it has already finished."""
+        with reported():
+            run = await self.service.cancel(self.run_name(name))
+        self.set_status(202)
+        self.finish(json.dumps(run))
+
+
 class RunLogsHandler(RunsHandler):
     """``/dh-jupyter/runs/<name>/logs``: a run's log, followed by long poll."""
 
     @web.authenticated
-    @authorized
+    @allowed
     async def get(self, name: str) -> None:
         """The log's lines from ``offset``, waiting up to ``wait`` s for new ones."""
         offset = self.query_number("offset", 0, 2**53, whole=True, example=0)
@@ -216,5 +270,6 @@ _NAME = r"(?P<name>[^/]+)"
 default_handlers: list[tuple[str, type[RunsHandler]]] = [
     (rf"{API_ROOT}/?", RunListHandler),
     (rf"{API_ROOT}/{_NAME}/?", RunHandler),
+    (rf"{API_ROOT}/{_NAME}/cancel/?", RunCancelHandler),
     (rf"{API_ROOT}/{_NAME}/logs/?", RunLogsHandler),
 ]

@@ -7,7 +7,10 @@ thread on ``Run.logs(follow=True)`` and remembers the latest lines; polls
 are answered from memory and wake up as soon as a line arrives.
 
 A book keeps at most ``LIMIT`` lines; a reader that falls further behind is
-told how many lines it missed. A followed run that writes nothing holds its
+told how many lines it missed. A reader that asks for the last lines
+(``tail``) of a book still reading what the log already holds waits a
+moment for that backlog, so a new log tab gets the end of a long log, not
+its first lines and then all the others. A followed run that writes nothing holds its
 thread until it writes again or ends, because a blocking log stream cannot
 be interrupted from outside; an abandoned book stops at the next line.
 """
@@ -25,6 +28,13 @@ from dataclasses import dataclass, field
 from dh_jupyter.errors import DhJupyterError
 
 LIMIT = 20_000
+
+# A backlog arrives as one burst of lines; a pause this long (seconds) ends
+# it. Live output is usually slower, and at worst it costs SETTLE_SECONDS.
+SETTLE_QUIET = 0.1
+
+# The longest a tail request waits for the backlog beyond its own ``wait``.
+SETTLE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class LogBook:
         self._changed = asyncio.Event()
         self._wake_pending = False
         self._last_read = time.monotonic()
+        self._settled = False
 
     def start(self) -> None:
         """Start reading in a thread; call it from the event loop."""
@@ -103,6 +114,8 @@ class LogBook:
         """The lines from ``offset`` on; waits up to ``wait`` s when there are none."""
         self._last_read = time.monotonic()
         deadline = time.monotonic() + wait
+        if tail is not None and not self._settled:
+            await self._settle(max(deadline, time.monotonic() + SETTLE_SECONDS))
         while self.end <= offset and not self.done:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -114,6 +127,26 @@ class LogBook:
                 break
         self._last_read = time.monotonic()
         return self._slice(offset, tail, limit)
+
+    async def _settle(self, until: float) -> None:
+        """Wait, until ``until`` at most, for the lines the log already holds.
+
+        They are in once the book is done, or once some lines came and then
+        none for ``SETTLE_QUIET``; before the first line there is no telling,
+        so only ``until`` ends the wait.
+        """
+        while not self.done:
+            changed = self._changed
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                return
+            window = remaining if self.end == 0 else min(SETTLE_QUIET, remaining)
+            try:
+                await asyncio.wait_for(changed.wait(), window)
+            except asyncio.TimeoutError:
+                if self.end > 0 and window >= SETTLE_QUIET:
+                    break
+        self._settled = True
 
     def _slice(self, offset: int, tail: int | None, limit: int) -> LogChunk:
         with self._lock:

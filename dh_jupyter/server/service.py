@@ -46,6 +46,10 @@ class TooManyLogsError(DhJupyterError):
     """More logs are followed at once than the server keeps threads for."""
 
 
+class RunFinishedError(DhJupyterError):
+    """A run that has already finished was asked to stop."""
+
+
 class RunsService:
     """The runs of the user this Jupyter server belongs to."""
 
@@ -105,6 +109,31 @@ class RunsService:
 
         return await self.call(work)
 
+    async def cancel(self, name: str) -> dict[str, Any]:
+        """Stop the run called ``name``; the run as it is afterwards.
+
+        ``RunFinishedError`` when it has already finished: stopping it would
+        change nothing, and the user most likely meant Delete.
+        """
+        backend, _ = await self.backend()
+
+        gpu = self.config.gpu_resource
+
+        def work() -> dict[str, Any]:
+            run = backend.get(name)
+            phase = run.status.phase
+            if phase.finished:
+                raise RunFinishedError(
+                    f"{name} has already finished ({phase.value}), so there is "
+                    "nothing to cancel; delete it instead to remove it and its logs."
+                )
+            run.cancel()
+            return run_payload(run, datetime.now(timezone.utc), gpu)
+
+        payload = await self.call(work)
+        self.log.info("dh_jupyter cancelled the run %s at the user's request.", name)
+        return payload
+
     async def delete(self, name: str) -> None:
         """Stop the run called ``name`` if it is going, then remove it and its logs."""
         backend, _ = await self.backend()
@@ -113,6 +142,11 @@ class RunsService:
             backend.get(name).delete()
 
         await self.call(work)
+
+        # Its lines must not outlive it: a log tab asking again gets a 404.
+        book = self._books.pop(name, None)
+        if book is not None:
+            book.abandon()
         self.log.info("dh_jupyter deleted the run %s at the user's request.", name)
 
     async def logs(

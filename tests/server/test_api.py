@@ -112,8 +112,11 @@ class Api:
         *parts: str,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Answer:
         """``method`` on ``/dh-jupyter/runs/<parts>``, whatever the status."""
+        if body is None and method in ("POST", "PUT", "PATCH"):
+            body = b""
         response: HTTPResponse = self._loop.run_until_complete(
             self._fetch(
                 "dh-jupyter",
@@ -122,6 +125,7 @@ class Api:
                 method=method,
                 params=params,
                 headers=headers,
+                body=body,
                 raise_error=False,
                 request_timeout=60,
             )
@@ -138,6 +142,9 @@ class Api:
 
     def delete(self, *parts: str) -> Answer:
         return self.call("DELETE", *parts)
+
+    def cancel(self, name: str) -> Answer:
+        return self.call("POST", name, "cancel", body=b"")
 
     def all_logs(self, name: str) -> list[str]:
         """Every line of ``name``'s log, following it until it is complete."""
@@ -171,6 +178,16 @@ def started(run: Run) -> None:
     while run.status.phase.value != "running":
         assert time.monotonic() < deadline, f"{run.name} never started"
         time.sleep(0.05)
+
+
+@pytest.fixture
+def cluster(place: Place) -> Any:
+    """The kmock cluster behind the server (tests using it ask for Kubernetes)."""
+    assert place.kube is not None, "Parametrize the test with on_kubernetes."
+    return place.kube
+
+
+on_kubernetes = pytest.mark.parametrize("place", ["kubernetes"], indirect=True)
 
 
 def test_the_list_shows_each_run_with_status_notebook_resources_and_age(
@@ -314,11 +331,127 @@ def test_delete_removes_a_finished_run(place: Place, api: Api) -> None:
     assert api.get().body["runs"] == []
 
 
+def test_cancel_stops_a_running_run_and_answers_it_cancelled(
+    place: Place, api: Api
+) -> None:
+    going = place.submit("import time; time.sleep(600)")
+    started(going)
+
+    answer = api.cancel(going.name)
+
+    assert answer.code == 202, answer.text
+    assert answer.body["name"] == going.name
+    assert answer.body["status"]["phase"] == "cancelled"
+    assert answer.body["status"]["done"] is True
+    assert going.status.phase.value == "cancelled"
+
+
+@pytest.mark.parametrize("place", ["local"], indirect=True)
+def test_a_cancelled_local_run_stays_listed_with_its_logs(
+    place: Place, api: Api
+) -> None:
+    going = place.submit("print('before', flush=True); import time; time.sleep(600)")
+    started(going)
+    while "before" not in api.get(going.name, "logs", wait=10).body["lines"]:
+        pass
+
+    api.cancel(going.name)
+
+    listed = {run["name"]: run for run in api.get().body["runs"]}
+    assert listed[going.name]["status"]["phase"] == "cancelled"
+    assert "before" in api.all_logs(going.name)
+
+
+def test_cancel_only_stops_delete_removes(place: Place, api: Api) -> None:
+    # The cluster's way to stop a Job is to delete it, so there Cancel also
+    # removes; a local run stays until Delete.
+    going = place.submit("import time; time.sleep(600)")
+    started(going)
+
+    api.cancel(going.name)
+    after_cancel = api.get(going.name).code
+    deleted = api.delete(going.name)
+
+    assert after_cancel == (200 if place.name == "local" else 404)
+    assert deleted.code == (204 if place.name == "local" else 404), deleted.text
+    assert api.get(going.name).code == 404
+
+
+def test_cancelling_a_finished_run_is_409_saying_to_delete_it(
+    place: Place, api: Api
+) -> None:
+    run = place.submit("print('done')")
+    finished(run)
+
+    answer = api.cancel(run.name)
+
+    assert answer.code == 409, answer.text
+    assert answer.body["error"] == "RunFinishedError"
+    assert answer.body["message"] == (
+        f"{run.name} has already finished (succeeded), so there is nothing to "
+        "cancel; delete it instead to remove it and its logs."
+    )
+    assert api.get(run.name).body["status"]["phase"] == "succeeded"
+
+
+def test_a_deleted_run_s_logs_are_404_not_served_from_memory(
+    place: Place, api: Api
+) -> None:
+    run = place.submit("print('secret-free line')")
+    finished(run)
+    assert "secret-free line" in api.all_logs(run.name)
+
+    api.delete(run.name)
+    answer = api.get(run.name, "logs")
+
+    assert answer.code == 404, answer.text
+    assert answer.body["error"] == "NotFoundError"
+
+
+@pytest.mark.parametrize("place", ["local"], indirect=True)
+def test_a_new_log_tab_gets_only_the_tail_of_a_long_log(place: Place, api: Api) -> None:
+    # The tab's first request is the server's first for this log: the lines
+    # are still being read when it comes, with no wait.
+    run = place.submit("for i in range(12000): print('line', i)")
+    finished(run)
+
+    answer = api.get(run.name, "logs", offset=0, wait=0, tail=100)
+
+    assert answer.code == 200, answer.text
+    output = [line for line in answer.body["lines"] if line.startswith("line ")]
+    assert output[-1] == "line 11999"
+    assert len(answer.body["lines"]) == 100
+    assert answer.body["skipped"] == answer.body["start"] > 11000
+    assert answer.body["offset"] == answer.body["start"] + 100
+
+
+@on_kubernetes
+def test_a_cluster_refusing_pod_logs_ends_the_log_with_its_sentence(
+    place: Place, cluster: Any, api: Api
+) -> None:
+    # The run itself is readable; only its pods' logs are refused. The logs
+    # endpoint answers 200 and ends the log with the sentence, as for any
+    # log that stops early: the lines before it, if any, stay valid.
+    run = place.submit("print('hidden')")
+    finished(run)
+    cluster.fail("log", "pods", 403, times=10)
+
+    answer = api.get(run.name, "logs", wait=10)
+
+    assert answer.code == 200, answer.text
+    assert answer.body["done"] is True
+    assert answer.body["lines"] == []
+    assert answer.body["error"].startswith("You may not get pods/log")
+    assert "(HTTP 403); ask an administrator for a Role" in answer.body["error"]
+    assert cluster.token not in answer.text
+
+
 @pytest.mark.parametrize(
     ("method", "parts"),
     [
         ("GET", ("dhrun-nothing-zzzzz",)),
         ("GET", ("dhrun-nothing-zzzzz", "logs")),
+        ("POST", ("dhrun-nothing-zzzzz", "cancel")),
         ("DELETE", ("dhrun-nothing-zzzzz",)),
     ],
 )
@@ -413,16 +546,6 @@ def test_no_token_or_secret_value_is_in_any_answer(place: Place, api: Api) -> No
             assert value not in answer.text
 
 
-@pytest.fixture
-def cluster(place: Place) -> Any:
-    """The kmock cluster behind the server (tests using it ask for Kubernetes)."""
-    assert place.kube is not None, "Parametrize the test with on_kubernetes."
-    return place.kube
-
-
-on_kubernetes = pytest.mark.parametrize("place", ["kubernetes"], indirect=True)
-
-
 @on_kubernetes
 @pytest.mark.parametrize(
     ("verb", "kind", "status", "method", "on_run", "code", "error", "words"),
@@ -460,6 +583,22 @@ def test_a_cluster_refusal_comes_back_as_its_status_and_sentence(
     assert words in answer.body["message"]
     assert answer.body["message"].endswith(".")
     assert cluster.token not in answer.text
+
+
+@on_kubernetes
+def test_a_cancel_the_cluster_refuses_is_403_and_the_run_goes_on(
+    place: Place, cluster: Any, api: Api
+) -> None:
+    going = place.submit("import time; time.sleep(600)")
+    started(going)
+    cluster.fail("delete", "jobs", 403)
+
+    answer = api.cancel(going.name)
+
+    assert answer.code == 403, answer.text
+    assert answer.body["error"] == "PermissionDeniedError"
+    assert answer.body["message"].startswith("You may not delete")
+    assert api.get(going.name).body["status"]["phase"] == "running"
 
 
 @on_kubernetes

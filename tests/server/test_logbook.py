@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -156,6 +157,30 @@ def test_a_reader_behind_the_kept_lines_is_told_how_many_it_missed(
     assert chunk.start == start
     assert chunk.skipped == skipped
     assert chunk.done
+
+
+@pytest.mark.parametrize("end", [True, False], ids=["finished", "still running"])
+def test_a_tail_read_of_a_fresh_book_waits_for_the_backlog(end: bool) -> None:
+    # The thread has read nothing yet when the first reader comes with no
+    # wait; it must get the last lines, not the first few read so far.
+    feed = Feed()
+    feed.put(*(f"l{i}" for i in range(3000)), *([END] if end else []))
+
+    def lines() -> Iterator[str]:
+        # Opening a pod's log stream takes a moment too.
+        time.sleep(0.05)
+        yield from feed.lines()
+
+    async def scenario() -> LogChunk:
+        book = LogBook("r", lines)
+        book.start()
+        return await book.read(0, wait=0, tail=3, limit=10)
+
+    chunk = run(scenario)
+    feed.put(END)
+
+    assert chunk.lines == ["l2997", "l2998", "l2999"]
+    assert (chunk.start, chunk.skipped, chunk.offset) == (2997, 2997, 3000)
 
 
 def test_done_comes_only_with_the_last_line() -> None:
