@@ -219,7 +219,10 @@ BAD_LINES = [
         'volumes[0].mount_path: "relative" is not an absolute path; start it with '
         '"/", such as "/relative".',
     ),
-    ("--env MODE", '--env: "MODE" is not KEY=VALUE; write it as --env KEY=VALUE.'),
+    (
+        "--env MODE",
+        "--env: the value given is not KEY=VALUE; write it as --env KEY=VALUE.",
+    ),
     (
         "--toleration gpu:NoSchedul",
         'tolerations[0].effect: "NoSchedul" is not a taint effect; did you mean '

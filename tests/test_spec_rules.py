@@ -308,8 +308,8 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     (
         {"env": [{"name": "MODE=fast"}]},
         "env[0].name",
-        '"MODE=fast" contains "="; put the value in "value" and use the name "MODE" '
-        "alone.",
+        'the name contains "="; use the name "MODE" alone and put what follows "=" '
+        'in "value".',
     ),
     (
         {"env": [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]},
@@ -319,12 +319,12 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     (
         {"env": [{"name": "X", "value": None}]},
         "env[0].value",
-        "the value of X is None; give a string instead.",
+        'the value of X is None, not a string; give a string such as "1" instead.',
     ),
     (
         {"envs": {"X": ["a"]}},
         "envs.X",
-        "the value of X is ['a']; give a string instead.",
+        'the value of X is a list, not a string; give a string such as "1" instead.',
     ),
     # Unknown keys
     (

@@ -2,7 +2,8 @@
 
 The seed writes them as a list of ``{"name", "value"}``; a mapping of names
 to values is accepted too. Values are strings, and numbers are written out
-as text, as a shell would.
+as text, as a shell would. Values are often tokens, so no message here ever
+shows one: a problem names the variable and what sort of value it got.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 
 from dh_jupyter.spec import names
 from dh_jupyter.spec.keys import Problems, at, read_keys
-from dh_jupyter.spec.values import is_list, show
+from dh_jupyter.spec.values import is_list, kind
 
 
 def read_env(value: object, path: str, problems: Problems) -> dict[str, str]:
@@ -20,17 +21,23 @@ def read_env(value: object, path: str, problems: Problems) -> dict[str, str]:
     entries: list[tuple[str, str, object, object]] = []
     if isinstance(value, Mapping):
         entries = [
-            (at(path, str(key)), at(path, str(key)), key, item)
+            (_key_path(path, key), _key_path(path, key), key, item)
             for key, item in value.items()
         ]
-    elif is_list(value, path, '[{"name": "MY_SETTING", "value": "1"}]', problems):
+    elif is_list(
+        value,
+        path,
+        '[{"name": "MY_SETTING", "value": "1"}]',
+        problems,
+        secret=True,
+    ):
         assert isinstance(value, (list, tuple))
         for index, entry in enumerate(value):
             where = at(path, index)
             if not isinstance(entry, Mapping):
                 problems.add(
                     where,
-                    f"{show(entry)} is not a mapping; "
+                    f"{kind(entry)} is not a mapping; "
                     'write {"name": ..., "value": ...}.',
                 )
                 continue
@@ -50,7 +57,9 @@ def read_env(value: object, path: str, problems: Problems) -> dict[str, str]:
     env: dict[str, str] = {}
     for where, value_at, name, item in entries:
         if not isinstance(name, str):
-            problems.add(where, f"{show(name)} is not a string; put it in quotes.")
+            problems.add(
+                where, f"the name is {kind(name)}, not a string; write it in quotes."
+            )
             continue
         if problem := names.env_name(name):
             problems.add(where, problem)
@@ -58,10 +67,16 @@ def read_env(value: object, path: str, problems: Problems) -> dict[str, str]:
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             problems.add(
                 value_at,
-                f"the value of {name} is {show(item)}; give a string instead.",
+                f"the value of {name} is {kind(item)}, not a string; "
+                'give a string such as "1" instead.',
             )
             continue
         if name in env:
             problems.add(where, f'"{name}" is set twice; keep one.')
         env[name] = str(item)
     return env
+
+
+def _key_path(path: str, key: object) -> str:
+    """The field path of a mapping's key, cut at "=" so no value shows in it."""
+    return at(path, str(key).split("=", 1)[0]) if isinstance(key, str) else path

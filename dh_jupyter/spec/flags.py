@@ -42,12 +42,13 @@ def request_limit(flag: str, value: str) -> dict[str, str]:
     return amounts
 
 
-def key_value(flag: str, value: str) -> tuple[str, str]:
-    """``"K=V"`` → ``("K", "V")``."""
+def key_value(flag: str, value: str, *, secret: bool = False) -> tuple[str, str]:
+    """``"K=V"`` → ``("K", "V")``; with ``secret``, errors do not show ``value``."""
     key, equals, item = value.partition("=")
     if not equals or not key:
+        shown = "the value given" if secret else f'"{value}"'
         raise SpecError(
-            flag, f'"{value}" is not KEY=VALUE; write it as {flag} KEY=VALUE.'
+            flag, f"{shown} is not KEY=VALUE; write it as {flag} KEY=VALUE."
         )
     return key, item
 
@@ -166,7 +167,8 @@ def flags_to_dict(
 
     if env:
         spec["env"] = [
-            {"name": k, "value": v} for k, v in (key_value("--env", e) for e in env)
+            {"name": k, "value": v}
+            for k, v in (key_value("--env", e, secret=True) for e in env)
         ]
     if secrets:
         spec["secrets"] = list(secrets)

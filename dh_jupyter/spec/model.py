@@ -80,7 +80,8 @@ class RunSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     node_selector: Mapping[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
+    # Values are often tokens; a spec printed in a traceback must not show them.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
     image: str | None = None
     namespace: str | None = None
     timeout: int | None = None

@@ -84,9 +84,10 @@ def env_name(value: str) -> str | None:
     if not value:
         return 'the name is empty; give the variable a name such as "MY_SETTING".'
     if "=" in value:
+        # What follows "=" is most likely the value, perhaps a token: not shown.
         name = value.split("=", 1)[0] or "MY_SETTING"
         return (
-            f'"{value}" contains "="; put the value in "value" and use the name '
-            f'"{name}" alone.'
+            f'the name contains "="; use the name "{name}" alone and put what '
+            'follows "=" in "value".'
         )
     return None

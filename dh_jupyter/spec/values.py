@@ -10,7 +10,7 @@ never raises.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from dh_jupyter.spec import names
 from dh_jupyter.spec.keys import Problems, at
@@ -23,11 +23,39 @@ def show(value: object) -> str:
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
-def is_list(value: object, path: str, example: str, problems: Problems) -> bool:
-    """Whether ``value`` is a list (or tuple); if not, say so at ``path``."""
+def kind(value: object) -> str:
+    """What sort of value ``value`` is, for a message that must not show it."""
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def is_list(
+    value: object,
+    path: str,
+    example: str,
+    problems: Problems,
+    *,
+    secret: bool = False,
+) -> bool:
+    """Whether ``value`` is a list (or tuple); if not, say so at ``path``.
+
+    With ``secret``, the message names what ``value`` is instead of showing it.
+    """
     if isinstance(value, (list, tuple)):
         return True
-    problems.add(path, f"{show(value)} is not a list; write a list such as {example}.")
+    shown = kind(value) if secret else show(value)
+    problems.add(path, f"{shown} is not a list; write a list such as {example}.")
     return False
 
 
