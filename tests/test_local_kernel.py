@@ -164,7 +164,9 @@ def test_dhrun_runs_cells_locally_with_every_honoured_field(kernel_env: Path) ->
     )
     assert "[dh-jupyter] cpu limit 1: pinned to 1 core" in text(first)
     assert "\nfast 1\n" in text(first)
-    assert "succeeded in" in text(first)
+    # The end is said after the cell's last output, not before it.
+    assert text(first).index("\nfast 1\n") < text(first).index("succeeded in")
+    assert text(second).index("second\n") < text(second).index("succeeded in")
     assert "No Kubernetes cluster" not in text(second)
 
     assert error(hog)[0] == "RunFailedError"

@@ -5,6 +5,11 @@ A run's status and its logs come from two blocking sources (``Run.wait`` and
 it sees; the caller's thread takes from the queue and calls the callbacks,
 so output appears in the cell that asked for it and a KeyboardInterrupt (the
 notebook's stop button) lands in the caller, who decides whether to cancel.
+
+The two sources do not keep pace: the end of a run is often seen before its
+last lines are read. A finished status is therefore held back until the
+logs are drained (or ``LOG_GRACE_SECONDS`` pass), so "succeeded in 2 s"
+comes after the cell's last output, as it does in a terminal.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ def follow(
         threading.Thread(target=target, name=f"dhrun-{label}", daemon=True).start()
 
     final: Status | None = None
+    # A finished status seen before the logs ended, shown once they have.
+    held: Status | None = None
     logs_done = False
     deadline: float | None = None
     waited = 0.0
@@ -67,7 +74,10 @@ def follow(
             continue
         if kind == "status":
             assert isinstance(payload, Status)
-            on_status(payload)
+            if payload.phase.finished and not logs_done:
+                held = payload
+            else:
+                on_status(payload)
         elif kind == "line":
             assert isinstance(payload, str)
             on_line(payload)
@@ -80,9 +90,11 @@ def follow(
             assert isinstance(payload, DhJupyterError)
             raise payload
 
-    # Drain what arrived together with the end.
+    # Drain what arrived together with the end, then say how it ended.
     while not events.empty():
         kind, payload = events.get_nowait()
         if kind == "line" and isinstance(payload, str):
             on_line(payload)
+    if held is not None:
+        on_status(held)
     return final
