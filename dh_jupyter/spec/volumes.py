@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dh_jupyter.spec import names
-from dh_jupyter.spec.keys import Problems, at, closest, read_keys
+from dh_jupyter.spec.keys import Found, Problems, at, closest, read_keys
 from dh_jupyter.spec.model import VOLUME_TYPES, Volume
 from dh_jupyter.spec.quantity import QuantityError, parse_quantity
 from dh_jupyter.spec.values import is_list, show, text
@@ -25,6 +25,9 @@ VOLUME_SPEC_KEYS = {
     "secret": ("secret_name",),
     "empty_dir": ("size_limit", "medium"),
 }
+_ANY_SPEC_KEYS = tuple(
+    dict.fromkeys(key for keys in VOLUME_SPEC_KEYS.values() for key in keys)
+)
 _REQUIRED_SPEC_KEY = {
     "persistent_volume_claim": "claim_name",
     "config_map": "name",
@@ -53,21 +56,25 @@ def read_volumes(value: object, problems: Problems) -> tuple[Volume, ...]:
         volume = _volume(item, path, problems)
         if volume is None:
             continue
-        if volume.name in seen_names:
+        # An empty name or path already has its own problem; "already used"
+        # on top of it would only repeat it.
+        if volume.name and volume.name in seen_names:
             problems.add(
                 at(path, "name"),
                 f'"{volume.name}" is already the name of volumes'
                 f"[{seen_names[volume.name]}]; give each volume its own name.",
             )
-        if volume.mount_path in seen_paths:
+        if volume.mount_path and volume.mount_path in seen_paths:
             problems.add(
                 at(path, "mount_path"),
                 f'"{volume.mount_path}" is already where volumes'
                 f"[{seen_paths[volume.mount_path]}] is mounted; "
                 "mount each volume at its own path.",
             )
-        seen_names.setdefault(volume.name, index)
-        seen_paths.setdefault(volume.mount_path, index)
+        if volume.name:
+            seen_names.setdefault(volume.name, index)
+        if volume.mount_path:
+            seen_paths.setdefault(volume.mount_path, index)
         volumes.append(volume)
     return tuple(volumes)
 
@@ -87,67 +94,83 @@ def _volume(item: object, path: str, problems: Problems) -> Volume | None:
                 at(path, required), f'"{required}" is required and is missing.'
             )
 
-    volume_type = (
-        text(found["volume_type"], at(path, "volume_type"), problems)
-        if "volume_type" in found
-        else None
-    )
-    if volume_type and volume_type not in VOLUME_TYPES:
-        guess = _VOLUME_TYPE_HINTS.get(volume_type.lower()) or closest(
-            volume_type, VOLUME_TYPES
-        )
-        listed = ", ".join(f'"{kind}"' for kind in VOLUME_TYPES)
-        hint = f'did you mean "{guess}"?' if guess else f"use one of {listed}."
-        problems.add(
-            at(path, "volume_type"), f'"{volume_type}" is not a volume type; {hint}'
-        )
-        volume_type = None
-
-    name = text(found.get("name", ""), at(path, "name"), problems) or ""
-    if "name" in found and name:
-        problem = names.dns_label(name)
-        if problem is None and name.startswith(RESERVED_VOLUME_PREFIX):
-            problem = (
-                f'"{name}" starts with "{RESERVED_VOLUME_PREFIX}", which dh_jupyter '
-                "keeps for its own volumes; choose another name."
-            )
-        if problem:
-            problems.add(at(path, "name"), problem)
-    elif "name" in found:
-        problems.add(
-            at(path, "name"),
-            'the name is empty; give the volume a name such as "data".',
-        )
-
-    mount_path = (
-        text(found.get("mount_path", ""), at(path, "mount_path"), problems) or ""
-    )
-    if "mount_path" in found:
-        _check_mount_path(mount_path, at(path, "mount_path"), problems)
-
-    spec = _volume_spec(volume_type, found.get("spec", {}), at(path, "spec"), problems)
+    volume_type = _volume_type(found, problems)
+    name = _name(found, problems)
+    mount_path = _mount_path(found, problems)
+    spec = _volume_spec(volume_type, found.get("spec", {}), found.at("spec"), problems)
     if volume_type is None:
         return None
-    return Volume(volume_type, name, mount_path, spec)
+    return Volume(volume_type, name or "", mount_path or "", spec)
 
 
-def _check_mount_path(mount_path: str, path: str, problems: Problems) -> None:
+def _volume_type(found: Found, problems: Problems) -> str | None:
+    """The volume's type if it is one; ``None`` if it is missing or bad."""
+    if "volume_type" not in found:
+        return None
+    volume_type = text(found["volume_type"], found.at("volume_type"), problems)
+    if volume_type is None or volume_type in VOLUME_TYPES:
+        return volume_type
+    guess = _VOLUME_TYPE_HINTS.get(volume_type.lower()) or closest(
+        volume_type, VOLUME_TYPES
+    )
+    listed = ", ".join(f'"{kind}"' for kind in VOLUME_TYPES)
+    hint = f'did you mean "{guess}"?' if guess else f"use one of {listed}."
+    problems.add(
+        found.at("volume_type"), f'"{volume_type}" is not a volume type; {hint}'
+    )
+    return None
+
+
+def _name(found: Found, problems: Problems) -> str | None:
+    """The volume's name if it is good; ``None`` once a problem is recorded."""
+    if "name" not in found:
+        return None
+    where = found.at("name")
+    name = text(found["name"], where, problems)
+    if name is None:
+        return None
+    if not name:
+        problems.add(where, 'the name is empty; give the volume a name such as "data".')
+        return None
+    problem = names.dns_label(name)
+    if problem is None and name.startswith(RESERVED_VOLUME_PREFIX):
+        problem = (
+            f'"{name}" starts with "{RESERVED_VOLUME_PREFIX}", which dh_jupyter '
+            "keeps for its own volumes; choose another name."
+        )
+    if problem:
+        problems.add(where, problem)
+        return None
+    return name
+
+
+def _mount_path(found: Found, problems: Problems) -> str | None:
+    """The mount path if it is good; ``None`` once a problem is recorded."""
+    if "mount_path" not in found:
+        return None
+    where = found.at("mount_path")
+    mount_path = text(found["mount_path"], where, problems)
+    if mount_path is None:
+        return None
     if not mount_path.startswith("/"):
         problems.add(
-            path,
+            where,
             f'"{mount_path}" is not an absolute path; start it with "/", '
             f'such as "/{mount_path.lstrip("./") or "data"}".',
         )
     elif ":" in mount_path:
-        problems.add(path, f'"{mount_path}" contains ":"; a mount path cannot.')
+        problems.add(where, f'"{mount_path}" contains ":"; a mount path cannot.')
     elif mount_path.rstrip("/") == RESERVED_PATH or mount_path.startswith(
         RESERVED_PATH + "/"
     ):
         problems.add(
-            path,
+            where,
             f'"{mount_path}" is where dh_jupyter puts the cell\'s code; '
             "mount the volume somewhere else.",
         )
+    else:
+        return mount_path
+    return None
 
 
 def _volume_spec(
@@ -159,6 +182,9 @@ def _volume_spec(
         )
         return {}
     if volume_type is None:
+        # The type is missing or bad, but a typo in the spec is still worth
+        # reporting now: check against the keys of every type.
+        read_keys(value, _ANY_SPEC_KEYS, path, problems)
         return {}
     found = read_keys(value, VOLUME_SPEC_KEYS[volume_type], path, problems)
     required = _REQUIRED_SPEC_KEY.get(volume_type)

@@ -1,0 +1,109 @@
+"""Volumes: every problem is reported once, at its place, with what was written.
+
+A volume's problems are often several at once (a missing type and a typo in
+its spec, a name and a path of the wrong type), so these cases compare the
+whole list of errors: a hidden problem or a follow-on error caused by
+another one is a defect just like a wrong sentence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dh_jupyter import RunSpec, SpecError
+
+
+def pvc(**overrides: Any) -> dict[str, Any]:
+    volume = {
+        "volume_type": "persistent_volume_claim",
+        "name": "data",
+        "mount_path": "/data",
+        "spec": {"claim_name": "datasets"},
+    }
+    volume.update(overrides)
+    return volume
+
+
+def problems_of(volumes: list[Any]) -> list[tuple[str, str]]:
+    with pytest.raises(SpecError) as caught:
+        RunSpec.from_dict({"volumes": volumes})
+    return [(error.field, error.problem) for error in caught.value.errors]
+
+
+CASES: list[tuple[str, list[Any], list[tuple[str, str]]]] = [
+    (
+        "a spec typo without a type",
+        [{"name": "a", "mount_path": "/a", "spec": {"claim_nme": "x"}}],
+        [
+            ("volumes[0].volume_type", '"volume_type" is required and is missing.'),
+            (
+                "volumes[0].spec.claim_nme",
+                'unknown key "claim_nme"; did you mean "claim_name"?',
+            ),
+        ],
+    ),
+    (
+        "a spec typo with an unknown type",
+        [pvc(volume_type="nfs", spec={"secret_nam": "x"})],
+        [
+            (
+                "volumes[0].volume_type",
+                '"nfs" is not a volume type; use one of "persistent_volume_claim", '
+                '"config_map", "secret", "empty_dir".',
+            ),
+            (
+                "volumes[0].spec.secret_nam",
+                'unknown key "secret_nam"; did you mean "secret_name"?',
+            ),
+        ],
+    ),
+    (
+        "a name and a path that are not strings",
+        [pvc(name=5, mount_path=7)],
+        [
+            ("volumes[0].name", "5 is not a string; put it in quotes."),
+            ("volumes[0].mount_path", "7 is not a string; put it in quotes."),
+        ],
+    ),
+    (
+        "two new volumes without names",
+        [
+            {"volume_type": "empty_dir", "mount_path": "/a"},
+            {"volume_type": "empty_dir", "mount_path": "/b"},
+        ],
+        [
+            ("volumes[0].name", '"name" is required and is missing.'),
+            ("volumes[1].name", '"name" is required and is missing.'),
+        ],
+    ),
+    (
+        "two volumes with empty names and no paths",
+        [
+            {"volume_type": "empty_dir", "name": ""},
+            {"volume_type": "empty_dir", "name": ""},
+        ],
+        [
+            ("volumes[0].mount_path", '"mount_path" is required and is missing.'),
+            (
+                "volumes[0].name",
+                'the name is empty; give the volume a name such as "data".',
+            ),
+            ("volumes[1].mount_path", '"mount_path" is required and is missing.'),
+            (
+                "volumes[1].name",
+                'the name is empty; give the volume a name such as "data".',
+            ),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("volumes", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_volume_problems_are_each_reported_once_where_they_are(
+    volumes: list[Any], expected: list[tuple[str, str]]
+) -> None:
+    assert problems_of(volumes) == expected
