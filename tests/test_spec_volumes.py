@@ -97,6 +97,50 @@ CASES: list[tuple[str, list[Any], list[tuple[str, str]]]] = [
             ),
         ],
     ),
+    (
+        "one path with and without a trailing slash",
+        [pvc(mount_path="/x"), pvc(name="more", mount_path="/x/")],
+        [
+            (
+                "volumes[1].mount_path",
+                '"/x/" is already where volumes[0] is mounted; mount each volume '
+                "at its own path.",
+            )
+        ],
+    ),
+    (
+        "one path written two ways",
+        [pvc(mount_path="/data/sets"), pvc(name="more", mount_path="/data/./sets")],
+        [
+            (
+                "volumes[1].mount_path",
+                '"/data/./sets" is already where volumes[0] is mounted; mount each '
+                "volume at its own path.",
+            )
+        ],
+    ),
+    (
+        "the root as a mount path",
+        [pvc(mount_path="/")],
+        [
+            (
+                "volumes[0].mount_path",
+                '"/" is the root of the container\'s file system, which a volume '
+                'cannot replace; mount it at a folder such as "/data".',
+            )
+        ],
+    ),
+    (
+        "the code's folder written with a dot",
+        [pvc(mount_path="/var/run/./dh-jupyter/")],
+        [
+            (
+                "volumes[0].mount_path",
+                '"/var/run/./dh-jupyter/" is where dh_jupyter puts the cell\'s '
+                "code; mount the volume somewhere else.",
+            )
+        ],
+    ),
 ]
 
 
@@ -107,3 +151,17 @@ def test_volume_problems_are_each_reported_once_where_they_are(
     volumes: list[Any], expected: list[tuple[str, str]]
 ) -> None:
     assert problems_of(volumes) == expected
+
+
+@pytest.mark.parametrize("mount_path", ["/data", "/data/", "/a/b/c", "/dev/shm"])
+def test_ordinary_mount_paths_are_accepted(mount_path: str) -> None:
+    spec = RunSpec.from_dict({"volumes": [pvc(mount_path=mount_path)]})
+
+    assert spec.volumes[0].mount_path == mount_path
+
+
+def test_a_later_layer_replaces_a_volume_at_the_same_path_written_differently() -> None:
+    base = RunSpec.from_dict({"volumes": [pvc(mount_path="/data")]})
+    override = RunSpec.from_dict({"volumes": [pvc(name="other", mount_path="/data/")]})
+
+    assert [v.name for v in base.merged(override).volumes] == ["other"]

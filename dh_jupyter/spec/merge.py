@@ -11,6 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from dh_jupyter.spec.model import RESOURCE_KINDS, Resource, Resources, RunSpec
+from dh_jupyter.spec.volumes import normal_mount_path
 
 
 def merge_specs(base: RunSpec, override: RunSpec) -> RunSpec:
@@ -27,11 +28,12 @@ def merge_specs(base: RunSpec, override: RunSpec) -> RunSpec:
         elif name in ("labels", "node_selector", "env"):
             changes[name] = {**old, **new}
         elif name == "volumes":
-            replaced = {(v.name, v.mount_path) for v in new}
+            names = {v.name for v in new}
+            paths = {normal_mount_path(v.mount_path) for v in new}
             kept = tuple(
                 v
                 for v in old
-                if not any(v.name == n or v.mount_path == p for n, p in replaced)
+                if v.name not in names and normal_mount_path(v.mount_path) not in paths
             )
             changes[name] = kept + new
         elif name in ("tolerations", "secrets", "image_pull_secrets"):

@@ -10,6 +10,7 @@ the cluster knows that.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,17 +65,18 @@ def read_volumes(value: object, problems: Problems) -> tuple[Volume, ...]:
                 f'"{volume.name}" is already the name of volumes'
                 f"[{seen_names[volume.name]}]; give each volume its own name.",
             )
-        if volume.mount_path and volume.mount_path in seen_paths:
+        where = normal_mount_path(volume.mount_path)
+        if volume.mount_path and where in seen_paths:
             problems.add(
                 at(path, "mount_path"),
                 f'"{volume.mount_path}" is already where volumes'
-                f"[{seen_paths[volume.mount_path]}] is mounted; "
+                f"[{seen_paths[where]}] is mounted; "
                 "mount each volume at its own path.",
             )
         if volume.name:
             seen_names.setdefault(volume.name, index)
         if volume.mount_path:
-            seen_paths.setdefault(volume.mount_path, index)
+            seen_paths.setdefault(where, index)
         volumes.append(volume)
     return tuple(volumes)
 
@@ -152,6 +154,7 @@ def _mount_path(found: Found, problems: Problems) -> str | None:
     mount_path = text(found["mount_path"], where, problems)
     if mount_path is None:
         return None
+    normal = normal_mount_path(mount_path)
     if not mount_path.startswith("/"):
         problems.add(
             where,
@@ -160,9 +163,13 @@ def _mount_path(found: Found, problems: Problems) -> str | None:
         )
     elif ":" in mount_path:
         problems.add(where, f'"{mount_path}" contains ":"; a mount path cannot.')
-    elif mount_path.rstrip("/") == RESERVED_PATH or mount_path.startswith(
-        RESERVED_PATH + "/"
-    ):
+    elif normal == "/":
+        problems.add(
+            where,
+            f'"{mount_path}" is the root of the container\'s file system, which a '
+            'volume cannot replace; mount it at a folder such as "/data".',
+        )
+    elif normal == RESERVED_PATH or normal.startswith(RESERVED_PATH + "/"):
         problems.add(
             where,
             f'"{mount_path}" is where dh_jupyter puts the cell\'s code; '
@@ -171,6 +178,17 @@ def _mount_path(found: Found, problems: Problems) -> str | None:
     else:
         return mount_path
     return None
+
+
+def normal_mount_path(mount_path: str) -> str:
+    """``mount_path`` as the container sees it: ``/x/``, ``/x/.``, ``//x`` are ``/x``.
+
+    Paths are compared in this form, so one folder written two ways is still
+    one folder; the spec keeps the path as the user wrote it.
+    """
+    if not mount_path.startswith("/"):
+        return mount_path
+    return "/" + posixpath.normpath(mount_path).lstrip("/")
 
 
 def _volume_spec(
