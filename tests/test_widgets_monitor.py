@@ -7,6 +7,8 @@ for each kind of run without a cluster or a process.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import threading
@@ -15,12 +17,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import comm
+import ipywidgets as widgets
 import pytest
 from traitlets import TraitError
 
 from dh_jupyter.errors import ClusterUnavailableError
 from dh_jupyter.runs.base import Run, RunInfo, StatusCallback
 from dh_jupyter.runs.status import Phase, Status
+from dh_jupyter.widgets.logview import PAGE_LINES
 from dh_jupyter.widgets.monitor import DONE_STEP, RunMonitor
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -148,7 +153,7 @@ def test_the_logs_show_the_last_lines_and_the_full_log_is_one_click_away() -> No
 
     monitor.follow()
 
-    shown = monitor._logs.value
+    shown = monitor._logs.html
     assert "line 49" in shown
     assert "line 39" not in shown
     assert "40 earlier lines" in shown
@@ -156,9 +161,74 @@ def test_the_logs_show_the_last_lines_and_the_full_log_is_one_click_away() -> No
 
     monitor.full_log.value = True
 
-    assert "line 0\n" in monitor._logs.value
+    assert "line 0\n" in monitor._logs.html
     assert monitor.full_log.description == "Last 10 lines"
     assert monitor.logs == list(lines)
+
+
+@contextlib.contextmanager
+def sent() -> Iterator[list[int]]:
+    """The sizes of the widget messages sent meanwhile (updates and new widgets)."""
+    sizes: list[int] = []
+    send, create = widgets.Widget._send, comm.create_comm
+
+    def counted_send(widget: Any, msg: Any, buffers: Any = None) -> None:
+        sizes.append(len(json.dumps(msg["state"])))
+        send(widget, msg, buffers)
+
+    def counted_create(**kwargs: Any) -> Any:
+        sizes.append(len(json.dumps(kwargs.get("data", {}).get("state", {}))))
+        return create(**kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(widgets.Widget, "_send", counted_send)
+        patch.setattr(comm, "create_comm", counted_create)
+        yield sizes
+
+
+def test_a_full_log_repaint_sends_only_the_newest_page_however_long_the_log() -> None:
+    # 99,000 lines of 72 characters: 7.1 MB of log, every line kept.
+    lines = tuple(f"{n:08d} " + "x" * 63 for n in range(99_000))
+    monitor = RunMonitor(ScriptedRun(lines=lines))
+    monitor.follow()
+    with sent() as opening:
+        monitor.full_log.value = True
+    assert sum(opening) > 7_000_000
+
+    for repaint in range(3):
+        with sent() as sizes:
+            monitor.add_line(f"new line {repaint}")
+            monitor._paint_logs()
+
+        assert 0 < sum(sizes) < (PAGE_LINES + 10) * 80
+    html = monitor._logs.html
+    assert "00000000 " in html
+    assert "new line 2" in html
+    assert html.count("x" * 63) == 99_000
+
+
+def test_the_full_log_grows_page_by_page_and_keeps_every_line_in_order() -> None:
+    monitor = RunMonitor(ScriptedRun(lines=()), max_lines=5)
+    monitor.follow()
+    monitor.full_log.value = True
+
+    for n in range(PAGE_LINES * 2 + 7):
+        monitor.add_line(f"line {n}")
+    monitor._paint_logs()
+
+    pages = monitor._logs.pages.children
+    assert len(pages) == 3
+    text = "\n".join(
+        page.value.removeprefix('<pre style="margin: 0">').removesuffix("</pre>")
+        for page in pages
+    )
+    assert text.splitlines() == [f"line {n}" for n in range(PAGE_LINES * 2 + 7)]
+
+    monitor.full_log.value = False
+
+    assert "line 1006" in monitor._logs.html
+    assert "line 1001" not in monitor._logs.html
+    assert f"({PAGE_LINES * 2 + 2} earlier lines" in monitor._logs.html
 
 
 def test_log_lines_are_escaped_so_they_cannot_inject_html() -> None:
@@ -166,8 +236,8 @@ def test_log_lines_are_escaped_so_they_cannot_inject_html() -> None:
 
     monitor.follow()
 
-    assert "<script>" not in monitor._logs.value
-    assert "&lt;script&gt;" in monitor._logs.value
+    assert "<script>" not in monitor._logs.html
+    assert "&lt;script&gt;" in monitor._logs.html
 
 
 def test_start_follows_in_the_background_and_cancel_stops_the_run() -> None:
@@ -187,6 +257,75 @@ def test_start_follows_in_the_background_and_cancel_stops_the_run() -> None:
     assert monitor.cancel_button.description == "Cancel"
 
 
+def test_a_cancel_click_queued_during_the_cell_spares_the_finished_run() -> None:
+    run = ScriptedRun()
+    monitor = RunMonitor(run)
+    seen: list[tuple[Phase, bool, str]] = []
+    monitor.observe(
+        lambda change: seen.append(
+            (
+                change["new"].phase,
+                monitor.cancel_button.disabled,
+                monitor._status_line.value,
+            )
+        ),
+        "status",
+    )
+
+    monitor.follow()
+    # The kernel handles a click made during the blocking cell only now.
+    monitor.cancel_button.click()
+
+    assert not run.cancelled
+    assert "The run already succeeded; there is nothing to cancel" in (
+        monitor._status_line.value
+    )
+    assert monitor.cancel_button.disabled
+    going = [(disabled, line) for phase, disabled, line in seen if not phase.finished]
+    assert going
+    assert all(disabled for disabled, _ in going)
+    assert all("press the notebook's stop button (■)" in line for _, line in going)
+
+
+@pytest.mark.parametrize("phase", [Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED])
+def test_cancelling_a_finished_run_does_nothing_but_say_so(phase: Phase) -> None:
+    run = ScriptedRun((Phase.RUNNING, phase))
+    monitor = RunMonitor(run)
+    monitor.follow()
+
+    monitor.cancel()
+
+    assert not run.cancelled
+    assert f"The run already {phase.value}" in monitor._status_line.value
+
+
+def test_a_run_that_ended_unwatched_is_not_cancelled_either() -> None:
+    run = ScriptedRun()
+    run._status = Status(Phase.RUNNING, started=START)
+    monitor = RunMonitor(run)
+    assert not monitor.cancel_button.disabled
+    run._status = Status(Phase.FAILED, started=START, finished=START)
+
+    monitor.cancel_button.click()
+
+    assert not run.cancelled
+    assert "The run already failed" in monitor._status_line.value
+
+
+def test_cancel_stays_clickable_while_start_follows_in_the_background() -> None:
+    run = ScriptedRun(hold=True)
+    monitor = RunMonitor(run)
+
+    monitor.start()
+    try:
+        assert monitor.join(timeout=0.2) is None
+        assert not monitor.cancel_button.disabled
+        assert "stop button" not in monitor._status_line.value
+    finally:
+        run.release()
+    monitor.join(timeout=30)
+
+
 def test_an_interrupt_while_following_reaches_the_caller_and_the_run_goes_on() -> None:
     run = ScriptedRun(hold=True)
     monitor = RunMonitor(run)
@@ -204,6 +343,8 @@ def test_an_interrupt_while_following_reaches_the_caller_and_the_run_goes_on() -
     assert not run.cancelled
     assert not monitor.following
     assert "Stopped following the run (interrupted)." in monitor._status_line.value
+    # The cell is free again, and the run goes on: Cancel works once more.
+    assert not monitor.cancel_button.disabled
 
 
 def test_a_runs_layer_error_is_shown_and_raised() -> None:

@@ -835,7 +835,7 @@ def test_submit_runs_the_code_and_the_monitor_reaches_succeeded_with_the_logs(
     assert final is not None
     assert final.phase is Phase.SUCCEEDED, final.describe()
     assert "hello from the picker" in monitor.logs
-    assert "hello from the picker" in monitor._logs.value
+    assert "hello from the picker" in monitor._logs.html
     assert picker._run_area.children == (monitor,)
     # Off while it worked, and on again once the run was started.
     assert states[:1] == [True]

@@ -7,9 +7,16 @@ through to the magic, which decides whether to cancel. The picker's Submit
 calls ``start()``, which follows in a background thread so the kernel stays
 free and the Cancel button works.
 
+While a cell blocks in ``follow()`` the kernel handles no clicks: one on
+Cancel would wait in the queue and run only after the run ended, and
+cancelling then would delete a finished Job with its logs. So Cancel is off
+while the cell is busy (the monitor says to use the stop button instead),
+and cancelling a run that has finished does nothing but say so.
+
 The monitor shows the last ``max_lines`` lines of the log, because a
 notebook output that grows by megabytes freezes the browser; the full log
-is one click away. It only shows ``Status`` and log lines, never Kubernetes
+is one click away, in pages (``logview``) so that a repaint never sends the
+whole log again. It only shows ``Status`` and log lines, never Kubernetes
 objects: explaining a run is the runs layer's job.
 """
 
@@ -29,6 +36,7 @@ from dh_jupyter.errors import DhJupyterError
 from dh_jupyter.runs.base import Run
 from dh_jupyter.runs.status import Phase, Status, clock
 from dh_jupyter.widgets.fields import ERROR_COLOR, NOTE_COLOR, escaped
+from dh_jupyter.widgets.logview import LogView
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +58,11 @@ MAX_KEPT_LINES = 100_000
 # Repaint the log at most this often, so a chatty run does not flood the
 # browser with one message per line.
 PAINT_INTERVAL = 0.25
+CANCEL_TIP = "Stop the run and delete what it made"
+BUSY_NOTE = (
+    "The cell is busy following this run, so Cancel cannot be clicked; press "
+    "the notebook's stop button (■) to interrupt the cell."
+)
 
 
 class RunMonitor(widgets.VBox):
@@ -87,6 +100,8 @@ class RunMonitor(widgets.VBox):
         self._stop_ticking = threading.Event()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        # True while a cell (not our own thread) blocks in follow().
+        self._blocking = False
         info = run.info
         self._since = info.created or datetime.now(timezone.utc)
 
@@ -108,7 +123,7 @@ class RunMonitor(widgets.VBox):
             description="Cancel",
             icon="stop",
             button_style="warning",
-            tooltip="Stop the run and delete what it made",
+            tooltip=CANCEL_TIP,
         )
         self.cancel_button.add_class("dh-monitor-cancel")
         self.cancel_button.on_click(lambda _button: self._cancel_clicked())
@@ -119,7 +134,7 @@ class RunMonitor(widgets.VBox):
         )
         self.full_log.add_class("dh-monitor-full-log")
         self.full_log.observe(lambda _change: self._paint_logs(), "value")
-        self._logs = widgets.HTML()
+        self._logs = LogView()
         self._logs.add_class("dh-monitor-logs")
 
         super().__init__(
@@ -174,13 +189,15 @@ class RunMonitor(widgets.VBox):
         if threading.current_thread() is not self._thread:
             # The kernel is busy with this cell, so a click could only be
             # handled after the run ends; the stop button is the way out.
-            self.cancel_button.tooltip = (
-                "The cell is busy following this run; press the notebook's "
-                "stop button to interrupt it."
-            )
+            with self._lock:
+                self._blocking = True
+                self.cancel_button.disabled = True
+                self.cancel_button.tooltip = BUSY_NOTE
+                self._paint_status()
         self._begin()
         try:
             final = follow(self.run, self.show_status, self.add_line)
+            self.show_status(final)
         except KeyboardInterrupt:
             self.say("Stopped following the run (interrupted).")
             raise
@@ -188,8 +205,8 @@ class RunMonitor(widgets.VBox):
             self.say(str(error))
             raise
         finally:
+            self._blocking = False
             self._end()
-        self.show_status(final)
         return final
 
     def start(self) -> None:
@@ -209,7 +226,20 @@ class RunMonitor(widgets.VBox):
         return self.status if self.finished else None
 
     def cancel(self) -> None:
-        """Cancel the run; its status becomes cancelled as the runs layer sees it."""
+        """Cancel the run; its status becomes cancelled as the runs layer sees it.
+
+        A run that has finished is left as it is (cancelling it would delete
+        its Job and logs); the monitor says so instead.
+        """
+        ended = self._ended()
+        if ended is not None:
+            self.cancel_button.disabled = True
+            self.say(
+                f"The run already {ended.phase.value}; there is nothing to cancel, "
+                "so it is left as it is.",
+                error=False,
+            )
+            return
         self.cancel_button.disabled = True
         self.cancel_button.description = "Cancelling..."
         try:
@@ -255,7 +285,18 @@ class RunMonitor(widgets.VBox):
         with self._lock:
             self._paint_logs()
             self._paint_status()
+            # Interrupted, the cell is free again: Cancel works if the run goes on.
+            self.cancel_button.disabled = self.finished
+            self.cancel_button.tooltip = CANCEL_TIP
         self._done.set()
+
+    def _ended(self) -> Status | None:
+        """The final status if the run has finished, as the monitor or the run knows."""
+        if self.finished:
+            return self.status
+        # The run may have ended while nobody followed it (after an interrupt).
+        status = self.run.status
+        return status if status.phase.finished else None
 
     def _tick(self) -> None:
         """Once a second, move the clocks on and paint lines that wait."""
@@ -289,6 +330,9 @@ class RunMonitor(widgets.VBox):
         if text:
             color = ERROR_COLOR if error else NOTE_COLOR
             line += f'<br><span style="color: {color}">{escaped(text)}</span>'
+        if self._blocking and not (status is not None and status.phase.finished):
+            busy = escaped(BUSY_NOTE)
+            line += f'<br><span style="color: {NOTE_COLOR}">{busy}</span>'
 
         self._status_line.value = line
         if status is None:
@@ -303,26 +347,27 @@ class RunMonitor(widgets.VBox):
         self._progress.description = status.phase.value
 
     def _paint_logs(self) -> None:
+        """Repaint the log: the tail, or the full log's newest page only."""
         with self._lock:
-            shown = list(self._kept) if self.full_log.value else list(self._tail)
             self._dirty = False
             self._painted_at = time.monotonic()
-        hidden = self.line_count - len(shown)
-        notes = []
-        if self._dropped and self.full_log.value:
-            notes.append(
-                f"(only the last {MAX_KEPT_LINES} lines are kept; "
-                "run.logs() reads the whole log again)"
+            full = self.full_log.value
+            self.full_log.description = (
+                f"Last {self.max_lines} lines" if full else "Full log"
             )
-        elif hidden > 0:
-            notes.append(f"({hidden} earlier lines: press Full log to see them)")
-        self.full_log.description = (
-            f"Last {self.max_lines} lines" if self.full_log.value else "Full log"
-        )
-        text = "\n".join([*notes, *shown])
-        self._logs.value = (
-            f'<pre style="max-height: 360px; overflow: auto; margin: 0">'
-            f"{escaped(text)}</pre>"
-            if text
-            else ""
-        )
+            if full:
+                note = (
+                    f"(only the last {MAX_KEPT_LINES} lines are kept; "
+                    "run.logs() reads the whole log again)"
+                    if self._dropped
+                    else ""
+                )
+                self._logs.show_all(self._kept, self.line_count, note)
+                return
+            hidden = self.line_count - len(self._tail)
+            note = (
+                f"({hidden} earlier lines: press Full log to see them)"
+                if hidden > 0
+                else ""
+            )
+            self._logs.show_tail(list(self._tail), note)
