@@ -373,6 +373,8 @@ def test_the_environment_is_the_kernels_minus_what_only_a_kernel_needs() -> None
         "HOME": "/home/me",
         "PYTHONUNBUFFERED": "1",
         "A": "1",
+        # Every process of the run carries its name, to be found by it.
+        "DH_JUPYTER_RUN": "dhrun-test",
     }
 
 

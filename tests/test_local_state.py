@@ -24,7 +24,7 @@ from dh_jupyter.config import DhJupyter
 from dh_jupyter.errors import ConflictError, NotFoundError
 from dh_jupyter.runs import Phase
 from dh_jupyter.runs.local import LocalBackend, LocalRun, state_dir
-from dh_jupyter.runs.local_proc import alive
+from dh_jupyter.runs.local_proc import alive, identity, tagged
 from dh_jupyter.spec import RunSpec, SpecError
 
 
@@ -187,6 +187,74 @@ def test_a_run_whose_supervisor_was_killed_is_reported_failed_and_stopped(
     assert "supervisor.log may say more" in status.hint
     assert not alive(state["process"])
     assert not mount.exists()
+
+
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="PR_SET_PDEATHSIG and /proc/<pid>/environ are Linux's",
+)
+
+
+def wait_until_gone(process: dict[str, object], seconds: float = 30) -> bool:
+    end = time.monotonic() + seconds
+    while alive(process) and time.monotonic() < end:
+        time.sleep(0.05)
+    return not alive(process)
+
+
+@linux_only
+def test_the_cell_dies_with_its_supervisor_before_anyone_looks(
+    local_settings: DhJupyter,
+) -> None:
+    run = dh_jupyter.runs.submit(
+        {"timeout": 120}, "import time; time.sleep(120)", backend="local"
+    )
+    assert isinstance(run, LocalRun)
+    wait_until_running(run)
+    state = run.folder.state()
+
+    os.kill(state["supervisor"]["pid"], signal.SIGKILL)
+
+    # Nothing reads the run's status here, so nothing settles it: the cell
+    # ends only because its supervisor did.
+    assert wait_until_gone(state["process"])
+    assert not run.folder.status().phase.finished
+
+
+@linux_only
+def test_processes_the_cell_moved_to_a_session_of_their_own_are_stopped_when_lost(
+    local_settings: DhJupyter, tmp_path: Path
+) -> None:
+    marker = tmp_path / "grandchild"
+    run = dh_jupyter.runs.submit(
+        {"timeout": 120},
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen(\n"
+        "    [sys.executable, '-c', 'import time; time.sleep(120)'],\n"
+        "    start_new_session=True,\n"
+        ")\n"
+        f"open({str(marker)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(120)\n",
+        backend="local",
+    )
+    assert isinstance(run, LocalRun)
+    end = time.monotonic() + 60
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < end, "the cell did not start its child"
+        time.sleep(0.05)
+    grandchild = identity(int(marker.read_text()))
+    state = run.folder.state()
+
+    try:
+        os.kill(state["supervisor"]["pid"], signal.SIGKILL)
+        status = LocalBackend(local_settings).get(run.name).wait(timeout=60)
+
+        assert status.phase is Phase.FAILED
+        assert wait_until_gone(grandchild, seconds=5)
+        assert tagged(run.name) == []
+    finally:
+        if alive(grandchild):
+            os.kill(grandchild["pid"], signal.SIGKILL)
 
 
 def test_a_finished_run_is_removed_once_its_ttl_has_passed(

@@ -340,6 +340,8 @@ class LocalRun(Run):
                 # No one enforces its limits now, so it cannot go on.
                 local_proc.send_group(int(cell["pid"]), signal.SIGKILL)
                 local_proc.send([int(cell["pid"])], signal.SIGKILL)
+            # Nor can what it started, in its own session or not.
+            _kill_tagged(self.name)
             started = parse_time(state.get("started"))
             if self.folder.cancel_requested():
                 status = local_status.cancelled(started, now())
@@ -367,6 +369,18 @@ def _launch(folder: RunFolder, plan: Plan) -> subprocess.Popen[bytes]:
             # Its own session: a kernel restart or interrupt does not reach it.
             start_new_session=True,
         )
+
+
+def _kill_tagged(name: str) -> None:
+    """SIGKILL every process carrying the run's tag, until none is left."""
+    for _ in range(20):
+        found = local_proc.tagged(name)
+        if not found:
+            return
+        local_proc.send(found, signal.SIGKILL)
+        # A process forking meanwhile may leave a child just made; look again.
+        time.sleep(0.02)
+    log.warning("Some processes of the local run %s did not end after SIGKILL.", name)
 
 
 def _stop_supervisor(process: subprocess.Popen[bytes]) -> None:

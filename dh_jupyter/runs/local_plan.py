@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dh_jupyter.runs.local_machine import Machine, plural, size_text
+from dh_jupyter.runs.local_proc import RUN_TAG
 from dh_jupyter.runs.local_secrets import plan_secrets
 from dh_jupyter.runs.local_state import Plan
 from dh_jupyter.runs.local_volumes import plan_volumes
@@ -89,6 +90,8 @@ def make_plan(
     env["PYTHONUNBUFFERED"] = "1"
     env.update(spec.env)
     env.update(gpu_env)
+    # Set last, so every process of the run is found by it (``local_proc.tagged``).
+    env[RUN_TAG] = folder.name
     notes.extend(_ignored(spec))
     problems.raise_if_any()
 

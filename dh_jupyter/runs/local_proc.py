@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 PROC = Path("/proc")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+# Every process of a run carries this variable, set to the run's name: the
+# cell's process gets it and whatever it starts inherits it, so a run's
+# processes are found even once nothing is left of the tree that made them.
+RUN_TAG = "DH_JUPYTER_RUN"
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -94,6 +98,34 @@ def descendants(pid: int) -> list[int]:
         child = waiting.pop()
         found.append(child)
         waiting.extend(children.get(child, []))
+    return found
+
+
+def tagged(run: str) -> list[int]:
+    """This user's processes that carry ``RUN_TAG=run`` in their environment.
+
+    ``/proc/<pid>/environ`` holds the environment a process started with, so
+    a cell that deletes the variable from ``os.environ`` is still found; a
+    process started with an environment that leaves it out (``env -i``) is
+    not. Without ``/proc`` (macOS) nothing is found.
+    """
+    if not PROC.is_dir():
+        return []
+    wanted = f"{RUN_TAG}={run}".encode()
+    uid, me = os.getuid(), os.getpid()
+    found = []
+    for entry in os.scandir(PROC):
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            # Only our own processes: another user's environ is not readable.
+            if entry.stat().st_uid != uid:
+                continue
+            environ = (PROC / entry.name / "environ").read_bytes()
+        except OSError:
+            continue
+        if wanted in environ.split(b"\0"):
+            found.append(int(entry.name))
     return found
 
 

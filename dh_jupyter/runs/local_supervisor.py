@@ -30,6 +30,16 @@ Limits, and why they are enforced this way:
   grace period.
 - Cancel: SIGTERM to the supervisor, or the ``cancel`` mark in the folder;
   the same stop as a timeout, recorded as cancelled.
+- A supervisor that dies (``kill -9``, a crash): on Linux the cell's main
+  process is started with ``PR_SET_PDEATHSIG``, so the kernel kills it the
+  moment the supervisor dies, and its limits cannot be left unenforced.
+  Processes the cell started do not get that signal, so every process of a
+  run carries ``DH_JUPYTER_RUN=<run name>`` in its environment, and whoever
+  next reads the run's status finds it lost and kills every process of this
+  user that carries the tag (``local_proc.tagged``). Until someone reads it,
+  such processes go on. On macOS there is no ``PR_SET_PDEATHSIG`` and no
+  ``/proc``: there the cell's process group is killed when the run is found
+  lost, and processes it moved to a session of their own are not.
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -57,6 +68,7 @@ GRACE_SECONDS = 5.0
 _POLL = 0.1
 _POLL_NEAR_LIMIT = 0.02
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_PDEATHSIG = 1
 
 
 class Supervisor:
@@ -110,6 +122,7 @@ class Supervisor:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with(os.getpid()),
             )
         if self.started is None:
             self.started = now()
@@ -279,6 +292,27 @@ def _listen_for_signals(supervisor: Supervisor) -> int:
     os.set_blocking(writable, False)
     signal.set_wakeup_fd(writable, warn_on_full_buffer=False)
     return readable
+
+
+def _die_with(parent: int) -> Callable[[], None] | None:
+    """What the cell's process runs before the cell: die when ``parent`` dies.
+
+    Linux only (``PR_SET_PDEATHSIG``); elsewhere None, and the cell lives on
+    until its run is found lost. The supervisor has one thread, so the
+    signal comes when the supervisor itself ends, not one of its threads.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    # Loaded here, before the fork: the child only calls into it.
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def die_with_parent() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            # The supervisor died before the call above: follow it now.
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return die_with_parent
 
 
 def _become_subreaper() -> None:
