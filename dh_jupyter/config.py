@@ -2,9 +2,10 @@
 
 Ordinary Jupyter configuration: ``c.DhJupyter.default_image = "..."`` in
 ``ipython_config.py`` or ``jupyter_server_config.py``, or ``%config
-DhJupyter.namespace = "team-a"`` in a notebook. Specs given here are checked
-when they are set, so a typo in a profile is reported at start-up, not at
-the first run that uses it.
+DhJupyter.namespace = "team-a"`` in a notebook. Specs given here are
+checked, but a bad one must not take everything down with it: it is kept
+with its problem, which ``%load_ext dh_jupyter`` reports in one sentence and
+every use of it raises, while the other profiles keep working.
 """
 
 from __future__ import annotations
@@ -92,8 +93,12 @@ class DhJupyter(Configurable):
 
     interrupt_cancels = Bool(
         True,
-        help="""Whether the notebook's stop button cancels the run. False
-        detaches instead and leaves the run going. Default: True.""",
+        help="""What the notebook's stop button does to a blocking %%dhrun.
+        True cancels the run (on a cluster its Job is deleted) and fails the
+        cell. False detaches: the run goes on, the cell says how to follow it
+        again (%dhlogs NAME --follow) and still ends as interrupted, so "Run
+        all" stops there. A run interrupted while it is being submitted is
+        cancelled either way. Example: False. Default: True.""",
     ).tag(config=True)
 
     monitor = Enum(
@@ -106,22 +111,27 @@ class DhJupyter(Configurable):
         Example: "text". Default: "auto".""",
     ).tag(config=True)
 
-    @validate("defaults")
-    def _check_defaults(self, proposal: dict[str, Any]) -> dict[str, Any]:
-        value: dict[str, Any] = proposal["value"]
-        _checked(value, "DhJupyter.defaults")
-        return value
+    # A bad spec in defaults or profiles is not refused when it is set: from
+    # ipython_config.py that would fail %load_ext and take every magic away.
+    # It is reported by problems() and raised by default_spec() or profile().
 
-    @validate("profiles")
-    def _check_profiles(self, proposal: dict[str, Any]) -> dict[str, Any]:
-        value: dict[str, Any] = proposal["value"]
-        for name, spec in value.items():
-            _checked(spec, f"DhJupyter.profiles[{name!r}]")
-        return value
+    def problems(self) -> list[str]:
+        """One sentence for each bad spec in ``defaults`` and ``profiles``."""
+        found = []
+        try:
+            self.default_spec()
+        except SpecError as error:
+            found.append(str(error))
+        for name in self.profiles:
+            try:
+                self.profile(name)
+            except SpecError as error:
+                found.append(str(error))
+        return found
 
     def default_spec(self) -> RunSpec:
-        """The administrator's defaults as a ``RunSpec``."""
-        return RunSpec.from_dict(self.defaults)
+        """The administrator's defaults; ``SpecError`` naming the key if bad."""
+        return _spec(self.defaults, "c.DhJupyter.defaults", "")
 
     def profile(self, name: str) -> RunSpec:
         """The profile called ``name``; ``SpecError`` naming the known ones."""
@@ -134,7 +144,11 @@ class DhJupyter(Configurable):
                 f'did you mean "{guess}"?' if guess else f"the profiles are: {known}."
             )
             raise SpecError("profile", f'"{name}" is not a profile; {hint}')
-        return RunSpec.from_dict(self.profiles[name])
+        return _spec(
+            self.profiles[name],
+            f"c.DhJupyter.profiles[{name!r}]",
+            f' (the profile "{name}")',
+        )
 
     def job_defaults(self) -> JobDefaults:
         """What the manifest layer needs from this configuration."""
@@ -205,13 +219,19 @@ class DhJupyter(Configurable):
         return value
 
 
-def _checked(spec: object, where: str) -> None:
-    if not isinstance(spec, dict):
-        raise TraitError(f"{where} must be a run spec dict, not {spec!r}.")
+def _spec(value: object, key: str, what: str) -> RunSpec:
+    """``value`` as a spec; else ``SpecError``: the key, ``what`` it is, the problem."""
+    if not isinstance(value, dict):
+        raise SpecError(
+            "",
+            f"{key}{what} must be a run spec dict, not {value!r}; fix it in "
+            "your Jupyter configuration.",
+        )
     try:
-        RunSpec.from_dict(spec)
+        return RunSpec.from_dict(value)
     except SpecError as error:
-        raise TraitError(f"{where} is not a valid run spec: {error}") from None
+        # The field is left empty: the sentence names the key itself.
+        raise SpecError("", f"{key}{what} is not a valid run spec: {error}") from None
 
 
 def settings() -> DhJupyter:

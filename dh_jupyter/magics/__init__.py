@@ -13,9 +13,14 @@ if TYPE_CHECKING:
 
 
 def register(shell: InteractiveShell) -> None:
-    """Register the magics on ``shell`` and its ``DhJupyter`` settings."""
+    """Register the magics on ``shell`` and say what is wrong in its settings."""
     from dh_jupyter.config import settings
     from dh_jupyter.magics.dhrun import DhRunMagics
 
-    settings()
+    config = settings()
     shell.register_magics(DhRunMagics(shell))
+
+    # A bad profile disables only itself; saying so now spares the surprise
+    # at the first run that asks for it.
+    for problem in config.problems():
+        print(problem)
