@@ -8,6 +8,7 @@ go to ``test-results/<test name>/``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from dh_jupyter.errors import NotFoundError
 from dh_jupyter.runs.base import Run
 from dh_jupyter.spec import RunSpec
 
@@ -48,12 +50,16 @@ def lab_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """What the JupyterLab of each test reaches, set before it starts.
 
     ``cluster`` (the default): the kmock cluster with its kubelet.
+    ``local``: the local backend, on the test's ``local_runs`` folder.
     ``unreachable``: a kubeconfig whose API server is not listening.
     ``no server extension``: dh_jupyter's server part disabled.
     """
     setting = getattr(request, "param", "cluster")
     if setting == "no server extension":
         return {"ServerApp": {"jpserver_extensions": {"dh_jupyter": False}}}
+    if setting == "local":
+        folder = request.getfixturevalue("local_runs")
+        return {"DhJupyter": {"backend": "local", "local_state_dir": str(folder)}}
     kube: Kube = request.getfixturevalue("kube")
     if setting == "unreachable":
         refused = kube.refused_kubeconfig(Path(str(kube.kubeconfig) + "-refused"))
@@ -82,6 +88,44 @@ def submit(kube: Kube, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for run in started:
         if not run.status.phase.finished and kube.get("jobs", run.name):
             run.cancel()
+
+
+@pytest.fixture
+def local_runs(tmp_path: Path) -> Path:
+    """Where the local runs of the test and of its JupyterLab are kept."""
+    return tmp_path / "local-runs"
+
+
+@pytest.fixture
+def submit_local(local_runs: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Start cells as local runs, where the test's JupyterLab looks for them."""
+    from dh_jupyter.config import DhJupyter
+    from dh_jupyter.runs.local import LocalBackend
+
+    monkeypatch.setenv("JPY_SESSION_NAME", "analysis/train.ipynb")
+    backend = LocalBackend(DhJupyter(backend="local", local_state_dir=str(local_runs)))
+    started: list[Run] = []
+
+    def start(code: str) -> Run:
+        spec = {"resources": {"cpu": {"requests": "100m"}, "mem": {"requests": "64Mi"}}}
+        run = backend.submit(RunSpec.from_dict(spec), code)
+        started.append(run)
+        return run
+
+    yield start
+    for run in started:
+        with contextlib.suppress(NotFoundError):
+            if not run.status.phase.finished:
+                run.cancel()
+
+
+def confirm(page: Page, name: str) -> None:
+    """Answer the open confirmation dialog about ``name`` with its warn button."""
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=UI_TIMEOUT)
+    assert name in dialog.inner_text()
+    dialog.locator(".jp-Dialog-button.jp-mod-warn").click()
+    dialog.wait_for(state="detached", timeout=UI_TIMEOUT)
 
 
 def wait_for_phase(run: Run, phase: str) -> None:
@@ -171,9 +215,10 @@ def test_the_panel_lists_runs_follows_logs_and_cancels(
     dialog.wait_for(state="detached", timeout=UI_TIMEOUT)
     assert kube.get("jobs", ticking.name) is not None
 
-    # Confirmed, the run stops and leaves the list; the other one stays.
+    # Confirmed, the run stops; on a cluster that deletes its Job, so it
+    # leaves the list; the other one stays.
     running_row.locator("[data-action='cancel']").click()
-    page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-warn").click()
+    confirm(page, ticking.name)
     page.wait_for_selector(row(ticking.name), state="detached", timeout=UI_TIMEOUT)
     assert page.locator(row(done.name)).is_visible()
     assert kube.get("jobs", ticking.name) is None
@@ -183,6 +228,43 @@ def test_the_panel_lists_runs_follows_logs_and_cancels(
     )
     assert "tick 2" in output.inner_text()
     page.screenshot(path=str(output_dir / "cancelled.png"))
+
+
+@pytest.mark.parametrize("lab_settings", ["local"], indirect=True)
+def test_cancel_leaves_a_local_run_cancelled_and_delete_removes_it(
+    lab_settings: dict[str, Any],
+    submit_local: Any,
+    page: Page,
+    output_dir: Path,
+) -> None:
+    done = submit_local("print('finished')")
+    going = submit_local("import time; time.sleep(600)")
+    wait_for_phase(done, "succeeded")
+    wait_for_phase(going, "running")
+    open_panel(page)
+    page.wait_for_selector(row(going.name, "running"), timeout=UI_TIMEOUT)
+    going_row = page.locator(row(going.name))
+    assert going_row.locator("[data-action='delete']").count() == 0
+
+    # Cancel stops the run, and a local run stays listed as cancelled,
+    # now offering Delete instead of Cancel.
+    going_row.locator("[data-action='cancel']").click()
+    confirm(page, going.name)
+    page.wait_for_selector(row(going.name, "cancelled"), timeout=UI_TIMEOUT)
+    assert going_row.locator(".dh-RunsPanel-status").inner_text() == "⊘"
+    assert going_row.locator("[data-action='cancel']").count() == 0
+    assert going_row.locator("[data-action='delete']").is_visible()
+    assert going.status.phase.value == "cancelled"
+    page.screenshot(path=str(output_dir / "cancelled.png"))
+
+    # Delete removes the row, and the run with it; the other one stays.
+    going_row.locator("[data-action='delete']").click()
+    confirm(page, going.name)
+    page.wait_for_selector(row(going.name), state="detached", timeout=UI_TIMEOUT)
+    assert page.locator(row(done.name, "succeeded")).is_visible()
+    with pytest.raises(NotFoundError):
+        going.status  # noqa: B018 (the lookup is the check)
+    page.screenshot(path=str(output_dir / "deleted.png"))
 
 
 @pytest.mark.parametrize(

@@ -96,12 +96,25 @@ export interface ILogQuery {
 }
 
 /**
+ * What a user can do to a run from the panel: stop it, or remove it.
+ */
+export type RunAction = 'cancel' | 'delete';
+
+/**
  * The runs API, as the panel and the log tabs use it.
  */
 export interface IRunsClient {
   list(): Promise<IRunList>;
   get(name: string): Promise<IRun>;
   logs(name: string, query: ILogQuery): Promise<ILogChunk>;
+  /**
+   * Stop a run that is going; resolves with the run as it is then.
+   *
+   * A local run stays, cancelled, with its logs; on a cluster, stopping a
+   * Job means deleting it, so the run is gone afterwards. Rejects with a
+   * 409 `RunFinishedError` when the run has already finished.
+   */
+  cancel(name: string): Promise<IRun>;
   /** Stop the run if it is going, then remove it and its logs. */
   remove(name: string): Promise<void>;
 }

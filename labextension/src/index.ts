@@ -116,8 +116,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    const confirmThenRemove = async (
-      name: string,
+    // Both actions ask first; a failure shows the server's sentence.
+    const confirmThen = async (
+      act: () => Promise<unknown>,
       question: string,
       body: string,
       label: string,
@@ -135,7 +136,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return;
       }
       try {
-        await model.remove(name);
+        await act();
       } catch (error) {
         const problem = problemOf(error, 'run');
         await showErrorMessage(
@@ -149,11 +150,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: args => (args.name ? `Cancel ${args.name}` : 'Cancel Run'),
       execute: args => {
         const name = String(args.name ?? '');
-        return confirmThenRemove(
-          name,
+        return confirmThen(
+          () => model.cancel(name),
           `Cancel ${name}?`,
-          'The run stops now and is removed with its logs (on a cluster: ' +
-            'its Job and pods).',
+          cancelWords(model.find(name)?.backend ?? model.backend),
           'Cancel run',
           `${name} could not be cancelled`
         );
@@ -164,8 +164,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: args => (args.name ? `Delete ${args.name}` : 'Delete Run'),
       execute: args => {
         const name = String(args.name ?? '');
-        return confirmThenRemove(
-          name,
+        return confirmThen(
+          () => model.remove(name),
           `Delete ${name}?`,
           'The run and its logs are removed (on a cluster: its Job); this ' +
             'cannot be undone.',
@@ -230,5 +230,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/**
+ * What Cancel does to a run on `backend`, for the confirmation dialog.
+ */
+export function cancelWords(backend: string): string {
+  if (backend === 'local') {
+    return (
+      'The run stops now; it stays in the list as cancelled, with its ' +
+      'logs, until you delete it.'
+    );
+  }
+  // A Job is stopped by deleting it, with its pods and their logs.
+  return (
+    'The run stops now; on a cluster that deletes its Job and pods, so it ' +
+    'leaves the list with its logs.'
+  );
+}
 
 export default plugin;

@@ -106,6 +106,10 @@ export class LogsView extends Widget {
 
   private async _follow(): Promise<void> {
     let offset = 0;
+    // Until some lines came, the tab asks for the tail: an empty first
+    // answer (the server had not read the log yet) must not turn the next
+    // request into one for the whole log from its start.
+    let tail = true;
     let first = true;
     let pause = 1000;
     void this._refreshStatus();
@@ -115,7 +119,7 @@ export class LogsView extends Widget {
         const chunk = await this._client.logs(this.runName, {
           offset,
           wait: first ? 0 : WAIT,
-          tail: first ? TAIL : undefined
+          tail: tail ? TAIL : undefined
         });
         if (this.isDisposed) {
           return;
@@ -126,6 +130,7 @@ export class LogsView extends Widget {
         this._append(chunk.lines);
         offset = chunk.offset;
         first = false;
+        tail = tail && chunk.lines.length === 0 && !chunk.done;
         pause = 1000;
         this._setNote('');
         if (chunk.done || Date.now() - this._statusAt > STATUS_EVERY) {

@@ -10,7 +10,7 @@ import { IDisposable } from '@lumino/disposable';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IRun, IRunsClient } from './api';
+import { IRun, IRunsClient, RunAction } from './api';
 import { IProblem, problemOf } from './problems';
 
 /**
@@ -128,10 +128,10 @@ export class RunsModel implements IDisposable {
   }
 
   /**
-   * Whether a cancel or delete of `name` is under way.
+   * The cancel or delete of `name` under way, if any.
    */
-  isRemoving(name: string): boolean {
-    return this._removing.has(name);
+  pending(name: string): RunAction | undefined {
+    return this._pending.get(name);
   }
 
   /**
@@ -146,19 +146,23 @@ export class RunsModel implements IDisposable {
   }
 
   /**
+   * Stop the run called `name`, then refresh.
+   *
+   * A local run stays in the list, cancelled; on a cluster the run leaves
+   * it, since stopping a Job deletes it. Rejects with the server's error
+   * (a 409 when the run had already finished), so the caller can show it.
+   */
+  async cancel(name: string): Promise<IRun> {
+    return this._act(name, 'cancel', () => this._client.cancel(name));
+  }
+
+  /**
    * Stop the run called `name` if it is going and remove it, then refresh.
    *
    * Rejects with the server's error, so the caller can show it.
    */
   async remove(name: string): Promise<void> {
-    this._removing.add(name);
-    this._changed.emit();
-    try {
-      await this._client.remove(name);
-    } finally {
-      this._removing.delete(name);
-      await this.refresh();
-    }
+    await this._act(name, 'delete', () => this._client.remove(name));
   }
 
   dispose(): void {
@@ -167,6 +171,21 @@ export class RunsModel implements IDisposable {
     }
     this._poll.dispose();
     Signal.clearData(this);
+  }
+
+  private async _act<T>(
+    name: string,
+    action: RunAction,
+    call: () => Promise<T>
+  ): Promise<T> {
+    this._pending.set(name, action);
+    this._changed.emit();
+    try {
+      return await call();
+    } finally {
+      this._pending.delete(name);
+      await this.refresh();
+    }
   }
 
   private async _fetch(): Promise<void> {
@@ -201,5 +220,5 @@ export class RunsModel implements IDisposable {
   private _active = false;
   private _started = false;
   private _receivedAt = 0;
-  private _removing = new Set<string>();
+  private _pending = new Map<string, RunAction>();
 }

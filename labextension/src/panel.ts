@@ -135,7 +135,7 @@ export class RunsPanel extends Widget {
     }
 
     const rows = model.runs.map(run =>
-      renderRun(run, model.ageOf(run), model.isRemoving(run.name))
+      renderRun(run, model.ageOf(run), model.pending(run.name))
     );
     updateRows(this._list, rows);
     this._empty.hidden = !model.loaded || !!model.problem || rows.length > 0;

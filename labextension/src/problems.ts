@@ -15,6 +15,7 @@ export type ProblemKind =
   | 'server-missing'
   | 'server-down'
   | 'logged-out'
+  | 'not-allowed'
   | 'cluster-unreachable'
   | 'forbidden'
   | 'not-found'
@@ -42,6 +43,9 @@ const SUMMARIES: Record<ProblemKind, string> = {
   'logged-out':
     'The Jupyter server refused the request because you are not logged ' +
     'in any more; reload this page to log in again.',
+  'not-allowed':
+    'Your Jupyter account may not use the runs panel; ask the ' +
+    "administrator to allow the 'dh-jupyter' resource.",
   'cluster-unreachable':
     'The Kubernetes cluster cannot be reached; check your kubeconfig, VPN ' +
     'or network, and this list will try again on its own.',
@@ -54,6 +58,9 @@ const SUMMARIES: Record<ProblemKind, string> = {
     'time to live ran out.',
   failed: 'The request failed; the message below says why.'
 };
+
+// jupyter_server's own words when its Authorizer refuses a logged-in user.
+const NOT_AUTHORIZED = /is not authorized to \w+ on resource/;
 
 /**
  * The problem `error` means for the user.
@@ -83,11 +90,20 @@ function kindOf(error: RunsAPIError): ProblemKind {
   if (error.kind === 'NetworkError') {
     return 'server-down';
   }
+  if (error.kind === 'NotAuthorizedError') {
+    // Logged in, but the server's Authorizer refuses the panel: reloading
+    // would only ask again.
+    return 'not-allowed';
+  }
   if (error.kind === '') {
     // Not an answer from dh_jupyter: a 404 means no such endpoint, a 401
-    // or 403 a lost login, and anything else a server in trouble.
+    // or 403 a lost login (unless jupyter_server's refusal says otherwise),
+    // and anything else a server in trouble.
     if (error.status === 404) {
       return 'server-missing';
+    }
+    if (error.status === 403 && NOT_AUTHORIZED.test(error.message)) {
+      return 'not-allowed';
     }
     if (error.status === 401 || error.status === 403) {
       return 'logged-out';

@@ -6,7 +6,7 @@
  * while the list refreshes every few seconds.
  */
 
-import { IRun } from './api';
+import { IRun, RunAction } from './api';
 import {
   formatAge,
   formatResources,
@@ -21,17 +21,22 @@ import { IProblem } from './problems';
  */
 export type RowAction = 'logs' | 'cancel' | 'delete';
 
+const PENDING_WORDS: Record<RunAction, string> = {
+  cancel: 'cancelling…',
+  delete: 'deleting…'
+};
+
 /**
  * One run as a list row.
  *
  * @param run The run.
  * @param age Its age in seconds now.
- * @param removing Whether a cancel or delete is under way.
+ * @param pending The cancel or delete under way, if any.
  */
 export function renderRun(
   run: IRun,
   age: number | null,
-  removing: boolean
+  pending?: RunAction
 ): HTMLLIElement {
   const { status } = run;
   const row = element('li', `dh-RunsPanel-run ${phaseClass(status.phase)}`);
@@ -55,7 +60,9 @@ export function renderRun(
   const words = element(
     'div',
     'dh-RunsPanel-description',
-    removing ? `${status.description} (removing…)` : status.description
+    pending
+      ? `${status.description} (${PENDING_WORDS[pending]})`
+      : status.description
   );
   const details = element('div', 'dh-RunsPanel-details');
   if (run.notebook) {
@@ -73,10 +80,11 @@ export function renderRun(
   }
   const actions = element('div', 'dh-RunsPanel-actions');
   actions.append(button('logs', 'Logs', `Open the logs of ${run.name}`));
+  // A run that is going can be stopped; one that has finished, removed.
   const stop = status.done
     ? button('delete', 'Delete', `Delete ${run.name} and its logs`)
-    : button('cancel', 'Cancel', `Stop ${run.name} and remove it`);
-  stop.disabled = removing;
+    : button('cancel', 'Cancel', `Stop ${run.name}`);
+  stop.disabled = pending !== undefined;
   actions.append(stop);
 
   // The side panel is narrow: the name gets the whole width, the buttons

@@ -99,6 +99,10 @@ export function createClient(
         params
       );
     },
+    cancel: (name: string) =>
+      requestAPI<IRun>(path(name, 'cancel'), serverSettings, {
+        method: 'POST'
+      }),
     remove: async (name: string) => {
       await requestAPI<void>(path(name), serverSettings, { method: 'DELETE' });
     }

@@ -85,6 +85,25 @@ export class FakeClient implements IRunsClient {
     return next;
   }
 
+  async cancel(name: string): Promise<IRun> {
+    this.calls.push(`cancel ${name}`);
+    if (this.failure) {
+      throw this.failure;
+    }
+    // As the local backend does: the run stays, cancelled.
+    const run = this.listing.runs.find(r => r.name === name);
+    if (!run) {
+      throw new RunsAPIError(404, `There is no run ${name}.`, 'NotFoundError');
+    }
+    run.status = {
+      ...run.status,
+      phase: 'cancelled',
+      done: true,
+      description: 'cancelled'
+    };
+    return JSON.parse(JSON.stringify(run));
+  }
+
   async remove(name: string): Promise<void> {
     this.calls.push(`remove ${name}`);
     if (this.failure) {

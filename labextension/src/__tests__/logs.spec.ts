@@ -40,6 +40,34 @@ describe('LogsView', () => {
     view.dispose();
   });
 
+  it('keeps asking for the tail until lines come', async () => {
+    // The server had not read the log yet: the first answer is empty.
+    const client = new FakeClient();
+    client.chunks = [
+      chunk(0, []),
+      chunk(0, []),
+      { ...chunk(7000, ['line 7000', 'line 7001']), skipped: 7000 },
+      chunk(7002, ['line 7002'], true)
+    ];
+    const view = new LogsView(client, 'dhrun-a-1');
+
+    Widget.attach(view, document.body);
+    await view.stopped;
+
+    expect(client.logQueries.map(q => q.tail)).toEqual([
+      5000,
+      5000,
+      5000,
+      undefined
+    ]);
+    expect(client.logQueries.map(q => q.wait)).toEqual([0, 20, 20, 20]);
+    expect(client.logQueries.map(q => q.offset)).toEqual([0, 0, 0, 7002]);
+    expect(view.text).toBe(
+      '… 7000 earlier lines are not shown.\nline 7000\nline 7001\nline 7002\n'
+    );
+    view.dispose();
+  });
+
   it('says how many early lines are missing', async () => {
     const client = new FakeClient();
     client.chunks = [{ ...chunk(100, ['line 100'], true), skipped: 100 }];

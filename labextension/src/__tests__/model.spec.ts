@@ -84,38 +84,71 @@ describe('RunsModel', () => {
     model.dispose();
   });
 
-  it('marks a run as removing until the server answers, then refreshes', async () => {
+  it('marks a run as deleting until the server answers, then refreshes', async () => {
     const { client, model } = setUp();
     client.listing.runs = [makeRun('dhrun-a-1'), makeRun('dhrun-b-2')];
     await model.refresh();
-    const seen: boolean[] = [];
-    model.changed.connect(() => seen.push(model.isRemoving('dhrun-a-1')));
+    const seen: Array<string | undefined> = [];
+    model.changed.connect(() => seen.push(model.pending('dhrun-a-1')));
 
     await model.remove('dhrun-a-1');
 
-    expect(seen[0]).toBe(true);
-    expect(model.isRemoving('dhrun-a-1')).toBe(false);
+    expect(seen[0]).toBe('delete');
+    expect(model.pending('dhrun-a-1')).toBeUndefined();
     expect(client.calls).toContain('remove dhrun-a-1');
+    expect(client.calls).not.toContain('cancel dhrun-a-1');
     expect(model.runs.map(r => r.name)).toEqual(['dhrun-b-2']);
     model.dispose();
   });
 
-  it('rejects a failed removal with the server error', async () => {
+  it('cancels through the cancel call, not delete, and shows the run cancelled', async () => {
     const { client, model } = setUp();
-    client.listing.runs = [makeRun('dhrun-a-1')];
+    client.listing.runs = [makeRun('dhrun-a-1'), makeRun('dhrun-b-2')];
     await model.refresh();
-    client.failure = new RunsAPIError(
-      403,
-      'jobs is forbidden.',
-      'PermissionDeniedError'
-    );
+    const seen: Array<string | undefined> = [];
+    model.changed.connect(() => seen.push(model.pending('dhrun-a-1')));
 
-    await expect(model.remove('dhrun-a-1')).rejects.toThrow(
-      'jobs is forbidden.'
-    );
-    expect(model.isRemoving('dhrun-a-1')).toBe(false);
+    const run = await model.cancel('dhrun-a-1');
+
+    expect(run.status.phase).toBe('cancelled');
+    expect(seen[0]).toBe('cancel');
+    expect(model.pending('dhrun-a-1')).toBeUndefined();
+    expect(client.calls).toContain('cancel dhrun-a-1');
+    expect(client.calls).not.toContain('remove dhrun-a-1');
+    // Refreshed after the answer: the row stays, in its new phase.
+    expect(client.calls[client.calls.length - 1]).toBe('list');
+    expect(model.find('dhrun-a-1')?.status.phase).toBe('cancelled');
+    expect(model.runs.map(r => r.name)).toEqual(['dhrun-a-1', 'dhrun-b-2']);
     model.dispose();
   });
+
+  it.each([
+    [
+      'cancel',
+      new RunsAPIError(
+        409,
+        'dhrun-a-1 has already finished (succeeded), so there is nothing to ' +
+          'cancel; delete it instead to remove it and its logs.',
+        'RunFinishedError'
+      )
+    ],
+    [
+      'remove',
+      new RunsAPIError(403, 'jobs is forbidden.', 'PermissionDeniedError')
+    ]
+  ] as const)(
+    'rejects a failed %s with the server error',
+    async (action, error) => {
+      const { client, model } = setUp();
+      client.listing.runs = [makeRun('dhrun-a-1')];
+      await model.refresh();
+      client.failure = error;
+
+      await expect(model[action]('dhrun-a-1')).rejects.toThrow(error.message);
+      expect(model.pending('dhrun-a-1')).toBeUndefined();
+      model.dispose();
+    }
+  );
 
   it('polls only while active', async () => {
     const { client, model } = setUp();

@@ -188,14 +188,14 @@ describe('updateRows', () => {
     const a = makeRun('dhrun-a-1');
     const b = makeRun('dhrun-b-2');
     const c = makeRun('dhrun-c-3');
-    updateRows(list, [renderRun(a, 10, false), renderRun(b, 10, false)]);
+    updateRows(list, [renderRun(a, 10), renderRun(b, 10)]);
     const [keptA, oldB] = Array.from(list.children);
 
     const finishedB = makeRun('dhrun-b-2', 'succeeded');
     updateRows(list, [
-      renderRun(c, 1, false),
-      renderRun(a, 10, false),
-      renderRun(finishedB, 10, false)
+      renderRun(c, 1),
+      renderRun(a, 10),
+      renderRun(finishedB, 10)
     ]);
 
     const names = Array.from(list.children).map(
@@ -206,17 +206,36 @@ describe('updateRows', () => {
     expect(list.children[2]).not.toBe(oldB);
     expect((list.children[2] as HTMLElement).dataset.phase).toBe('succeeded');
 
-    updateRows(list, [renderRun(a, 10, false)]);
+    updateRows(list, [renderRun(a, 10)]);
     expect(list.children).toHaveLength(1);
     expect(list.children[0]).toBe(keptA);
   });
 
-  it('disables the stop button of a run being removed', () => {
-    const row = renderRun(makeRun('dhrun-a-1'), 5, true);
-    const stop = row.querySelector<HTMLButtonElement>('[data-action="cancel"]');
-    expect(stop?.disabled).toBe(true);
-    expect(
-      row.querySelector('.dh-RunsPanel-description')?.textContent
-    ).toContain('removing');
+  it.each([
+    ['running', 'cancel', 'cancel', 'cancelling…'],
+    ['succeeded', 'delete', 'delete', 'deleting…']
+  ] as const)(
+    'disables the button of a %s run while its %s is under way',
+    (phase, pending, action, words) => {
+      const row = renderRun(makeRun('dhrun-a-1', phase), 5, pending);
+      const stop = row.querySelector<HTMLButtonElement>(
+        `[data-action="${action}"]`
+      );
+      expect(stop?.disabled).toBe(true);
+      expect(
+        row.querySelector('.dh-RunsPanel-description')?.textContent
+      ).toContain(words);
+    }
+  );
+
+  it('offers exactly one of Cancel and Delete', () => {
+    const going = renderRun(makeRun('dhrun-a-1', 'running'), 5);
+    const done = renderRun(makeRun('dhrun-a-1', 'cancelled'), 5);
+
+    expect(going.querySelector('[data-action="delete"]')).toBeNull();
+    expect(going.querySelector('[data-action="cancel"]')).not.toBeNull();
+    expect(done.querySelector('[data-action="cancel"]')).toBeNull();
+    expect(done.querySelector('[data-action="delete"]')).not.toBeNull();
+    expect(done.dataset.phase).toBe('cancelled');
   });
 });

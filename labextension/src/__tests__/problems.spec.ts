@@ -15,6 +15,25 @@ describe('problemOf', () => {
     ],
     ['a lost login', new RunsAPIError(403, 'Forbidden', ''), 'logged-out'],
     [
+      "the Authorizer's refusal",
+      new RunsAPIError(
+        403,
+        'Your Jupyter account may not use the runs panel; ask the ' +
+          "administrator to allow the 'dh-jupyter' resource.",
+        'NotAuthorizedError'
+      ),
+      'not-allowed'
+    ],
+    [
+      "jupyter_server's own refusal",
+      new RunsAPIError(
+        403,
+        'User is not authorized to read on resource: dh-jupyter.',
+        ''
+      ),
+      'not-allowed'
+    ],
+    [
       'an unreachable cluster',
       new RunsAPIError(
         503,
@@ -44,6 +63,17 @@ describe('problemOf', () => {
     ]
   ])('reads %s as %p', (_, error, kind) => {
     expect(problemOf(error).kind).toBe(kind);
+  });
+
+  it('tells a refused user whom to ask, not to reload the page', () => {
+    const problem = problemOf(
+      new RunsAPIError(403, 'refused', 'NotAuthorizedError')
+    );
+    expect(problem.summary).toBe(
+      'Your Jupyter account may not use the runs panel; ask the ' +
+        "administrator to allow the 'dh-jupyter' resource."
+    );
+    expect(problem.summary).not.toContain('reload');
   });
 
   it('says what to install when the server extension is missing', () => {
@@ -84,6 +114,7 @@ describe('problemOf', () => {
       new RunsAPIError(404, '', ''),
       new RunsAPIError(0, '', 'NetworkError'),
       new RunsAPIError(401, '', ''),
+      new RunsAPIError(403, '', 'NotAuthorizedError'),
       new RunsAPIError(503, '', 'ClusterUnavailableError'),
       new RunsAPIError(403, '', 'PermissionDeniedError'),
       new RunsAPIError(404, '', 'NotFoundError')
