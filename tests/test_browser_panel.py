@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -334,3 +336,36 @@ def test_the_toolbar_button_inserts_a_dhrun_cell(
     assert texts[0] == "x = 1"
     assert texts[1] == "%load_ext dh_jupyter"
     assert texts[2].startswith("%%dhrun")
+
+
+@pytest.mark.parametrize("required", ["1", ""], ids=["required", "not required"])
+@pytest.mark.parametrize(
+    ("missing", "fixture", "fix"),
+    [
+        ("chromium", "browser", "apt-get install chromium"),
+        ("playwright", "playwright", "pip install -e '.[test]'"),
+    ],
+)
+def test_a_missing_browser_fails_where_browser_tests_are_required(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    required: str,
+    missing: str,
+    fixture: str,
+    fix: str,
+) -> None:
+    from fixtures import lab
+
+    monkeypatch.setenv(lab.REQUIRE_BROWSER, required)
+    if missing == "chromium":
+        monkeypatch.setattr(lab, "CHROMIUM", tmp_path / "no-chromium")
+    else:
+        # None in sys.modules makes the import fail, as if not installed.
+        monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+
+    with pytest.raises(outcome, match=re.escape(fix)) as raised:
+        request.getfixturevalue(fixture)
+
+    assert (lab.REQUIRE_BROWSER in str(raised.value)) == bool(required)
