@@ -3,17 +3,28 @@
 An affinity is deep (node, pod and anti-pod terms, selectors, weights), and
 a misspelled key anywhere in it silently widens where a pod may land. This
 module holds a small description of the affinity's shape, just enough to
-check every key, the operators and the weights, and to give the result back
-in Kubernetes camelCase. It does not check what the API server checks about
-values (for example whether ``Gt`` values are integers).
+check every key, and hands each part to the rules the API server applies
+to its values (``affinity_rules``). It gives the result back in
+Kubernetes camelCase, and words every problem in the spelling the user
+chose, camelCase or snake_case. It does not check that any node or pod
+matches: only the cluster knows that.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from dh_jupyter.spec.keys import Problems, at, camel, read_keys
+from dh_jupyter.spec import names
+from dh_jupyter.spec.affinity_rules import (
+    field_requirement,
+    label_requirement,
+    node_requirement,
+    node_selector,
+    pod_term,
+)
+from dh_jupyter.spec.keys import Found, Problems, Style, at, camel, read_keys
+from dh_jupyter.spec.values import show
 
 
 @dataclass(frozen=True)
@@ -25,11 +36,15 @@ class ListOf:
 
 @dataclass(frozen=True)
 class Obj:
-    """A mapping with known keys; ``required`` must be present."""
+    """A mapping with known keys; ``required`` must be present.
+
+    ``check`` applies the rules between the keys' values, once each value
+    has been read on its own.
+    """
 
     fields: Mapping[str, Shape]
     required: tuple[str, ...] = ()
-    operators: tuple[str, ...] = ()
+    check: Callable[[Found, Style, Problems], None] | None = None
 
 
 class Text:
@@ -40,34 +55,31 @@ class Weight:
     """An integer from 1 to 100."""
 
 
-class StringMap:
-    """A mapping of strings to strings, keys kept as they are."""
+class Labels:
+    """A mapping of label keys to label values, keys kept as they are."""
 
 
-Shape = ListOf | Obj | type[Text] | type[Weight] | type[StringMap]
-
-_NODE_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
-_LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+Shape = ListOf | Obj | type[Text] | type[Weight] | type[Labels]
 
 
-def _requirement(operators: tuple[str, ...]) -> Obj:
+def _requirement(check: Callable[[Found, Style, Problems], None]) -> Obj:
     return Obj(
         {"key": Text, "operator": Text, "values": ListOf(Text)},
         required=("key", "operator"),
-        operators=operators,
+        check=check,
     )
 
 
 _NODE_TERM = Obj(
     {
-        "match_expressions": ListOf(_requirement(_NODE_OPERATORS)),
-        "match_fields": ListOf(_requirement(_NODE_OPERATORS)),
+        "match_expressions": ListOf(_requirement(node_requirement)),
+        "match_fields": ListOf(_requirement(field_requirement)),
     }
 )
 _LABEL_SELECTOR = Obj(
     {
-        "match_labels": StringMap,
-        "match_expressions": ListOf(_requirement(_LABEL_OPERATORS)),
+        "match_labels": Labels,
+        "match_expressions": ListOf(_requirement(label_requirement)),
     }
 )
 _POD_TERM = Obj(
@@ -80,6 +92,7 @@ _POD_TERM = Obj(
         "mismatch_label_keys": ListOf(Text),
     },
     required=("topology_key",),
+    check=pod_term,
 )
 _POD_AFFINITY = Obj(
     {
@@ -99,6 +112,7 @@ AFFINITY = Obj(
                 "required_during_scheduling_ignored_during_execution": Obj(
                     {"node_selector_terms": ListOf(_NODE_TERM)},
                     required=("node_selector_terms",),
+                    check=node_selector,
                 ),
                 "preferred_during_scheduling_ignored_during_execution": ListOf(
                     Obj(
@@ -115,22 +129,24 @@ AFFINITY = Obj(
 
 
 def read_affinity(value: object, path: str, problems: Problems) -> dict[str, object]:
-    """``value`` checked against the affinity's shape, in camelCase."""
-    result = _read(value, AFFINITY, path, problems)
+    """``value`` checked against the affinity's shape and rules, in camelCase."""
+    result = _read(value, AFFINITY, path, Style(camel=True), problems)
     return result if isinstance(result, dict) else {}
 
 
-def _read(value: object, shape: Shape, path: str, problems: Problems) -> object:
+def _read(
+    value: object, shape: Shape, path: str, style: Style, problems: Problems
+) -> object:
     if isinstance(shape, ListOf):
-        if not isinstance(value, list):
-            problems.add(path, f"{value!r} is not a list; write [...] here.")
+        if not isinstance(value, (list, tuple)):
+            problems.add(path, f"{show(value)} is not a list; write [...] here.")
             return []
         return [
-            _read(item, shape.item, at(path, index), problems)
+            _read(item, shape.item, at(path, index), style, problems)
             for index, item in enumerate(value)
         ]
     if isinstance(shape, Obj):
-        return _read_object(value, shape, path, problems)
+        return _read_object(value, shape, path, style, problems)
     if shape is Weight:
         if (
             isinstance(value, bool)
@@ -138,43 +154,47 @@ def _read(value: object, shape: Shape, path: str, problems: Problems) -> object:
             or not 1 <= value <= 100
         ):
             problems.add(
-                path, f"{value!r} is not a weight; use a whole number from 1 to 100."
+                path,
+                f"{show(value)} is not a weight; use a whole number from 1 to 100.",
             )
         return value
-    if shape is StringMap:
-        if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
-            problems.add(path, f"{value!r} is not a mapping of strings to strings.")
-            return {}
-        return dict(value)
+    if shape is Labels:
+        return _read_labels(value, path, problems)
     if not isinstance(value, str):
-        problems.add(path, f"{value!r} is not a string; put it in quotes.")
+        problems.add(path, f"{show(value)} is not a string; put it in quotes.")
     return value
 
 
 def _read_object(
-    value: object, shape: Obj, path: str, problems: Problems
+    value: object, shape: Obj, path: str, style: Style, problems: Problems
 ) -> dict[str, object]:
     if not isinstance(value, Mapping):
-        problems.add(path, f"{value!r} is not a mapping; write {{...}} here.")
+        problems.add(path, f"{show(value)} is not a mapping; write {{...}} here.")
         return {}
+    style = style.within(value)
     found = read_keys(value, shape.fields, path, problems)
     for name in shape.required:
         if name not in found:
-            problems.add(at(path, name), f'"{name}" is required here and is missing.')
-    operator = found.get("operator")
-    if (
-        shape.operators
-        and isinstance(operator, str)
-        and operator not in shape.operators
-    ):
-        listed = ", ".join(shape.operators)
-        problems.add(
-            found.at("operator"),
-            f'"{operator}" is not an operator here; use one of {listed}.',
-        )
-    return {
-        camel(name): _read(item, shape.fields[name], found.at(name), problems)
+            spelled = style.spell(name)
+            problems.add(
+                at(path, spelled), f'"{spelled}" is required here and is missing.'
+            )
+    result = {
+        camel(name): _read(item, shape.fields[name], found.at(name), style, problems)
         for name, item in found.items()
     }
+    if shape.check is not None:
+        shape.check(found, style, problems)
+    return result
+
+
+def _read_labels(value: object, path: str, problems: Problems) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        problems.add(path, f"{show(value)} is not a mapping of strings to strings.")
+        return {}
+    for key, item in value.items():
+        if problem := names.label_key(key) or names.label_value(item):
+            problems.add(at(path, key), problem)
+    return dict(value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from dh_jupyter.spec.errors import SpecError
@@ -49,6 +50,26 @@ def camel(name: str) -> str:
 def snake(name: str) -> str:
     """``tolerationSeconds`` → ``toleration_seconds``."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+@dataclass(frozen=True)
+class Style:
+    """How the user spells keys here: camelCase (as in YAML) or snake_case."""
+
+    camel: bool
+
+    def spell(self, name: str) -> str:
+        """``name`` (snake_case) in the user's spelling."""
+        return camel(name) if self.camel else name
+
+    def within(self, value: Mapping[object, object]) -> Style:
+        """The style of ``value``'s keys; this one if they do not tell."""
+        for key in value:
+            if isinstance(key, str) and "_" in key:
+                return Style(camel=False)
+            if isinstance(key, str) and key != key.lower():
+                return Style(camel=True)
+        return self
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:

@@ -45,7 +45,7 @@ def _toleration(item: object, path: str, problems: Problems) -> Toleration | Non
     texts = {}
     for name in ("key", "operator", "value", "effect"):
         if found.get(name) is not None:
-            texts[name] = text(found[name], at(path, name), problems) or ""
+            texts[name] = text(found[name], found.at(name), problems) or ""
     key = texts.get("key", "")
     operator = texts.get("operator") or "Equal"
     value = texts.get("value", "")
@@ -54,25 +54,25 @@ def _toleration(item: object, path: str, problems: Problems) -> Toleration | Non
     if operator not in ("Equal", "Exists"):
         guess = closest(operator, ("Equal", "Exists")) or "Equal"
         problems.add(
-            at(path, "operator"),
+            found.at("operator"),
             f'"{operator}" is not an operator; did you mean "{guess}"?',
         )
     elif operator == "Exists" and value:
         problems.add(
-            at(path, "value"),
+            found.at("value"),
             f'"{value}" is given with operator "Exists", which matches any value; '
             'remove the value or use operator "Equal".',
         )
     if not key and operator != "Exists":
         problems.add(
-            at(path, "key"),
+            found.at("key"),
             'the key is empty, which only works with operator "Exists" '
             "(tolerate every taint); give a key or set the operator.",
         )
     elif key and (problem := names.label_key(key)):
-        problems.add(at(path, "key"), problem)
+        problems.add(found.at("key"), problem)
     if value and (problem := names.label_value(value)):
-        problems.add(at(path, "value"), problem)
+        problems.add(found.at("value"), problem)
     if effect and effect not in TAINT_EFFECTS:
         effect_guess = closest(effect, TAINT_EFFECTS)
         hint = (
@@ -80,11 +80,12 @@ def _toleration(item: object, path: str, problems: Problems) -> Toleration | Non
             if effect_guess
             else ("leave it empty or use NoSchedule, PreferNoSchedule or NoExecute.")
         )
-        problems.add(at(path, "effect"), f'"{effect}" is not a taint effect; {hint}')
+        problems.add(found.at("effect"), f'"{effect}" is not a taint effect; {hint}')
 
     seconds = found.get("toleration_seconds")
     if seconds is not None:
-        where = at(path, "toleration_seconds")
+        where = found.at("toleration_seconds")
+        spelled = found.spelling["toleration_seconds"]
         if isinstance(seconds, bool) or not isinstance(seconds, int):
             problems.add(where, f"{show(seconds)} is not a whole number of seconds.")
             seconds = None
@@ -92,6 +93,6 @@ def _toleration(item: object, path: str, problems: Problems) -> Toleration | Non
             problems.add(
                 where,
                 f"{seconds} only applies to the NoExecute effect; set effect "
-                '"NoExecute" or remove toleration_seconds.',
+                f'"NoExecute" or remove {spelled}.',
             )
     return Toleration(key, operator, value, effect, seconds)
