@@ -1,4 +1,4 @@
-"""Configuring the magics: every setting documented, and a bad profile contained.
+"""Loading and configuring the magics: light, documented, a bad profile contained.
 
 The profile tests start a real ``ipython`` with an ``ipython_config.py``, as
 an administrator's configuration reaches a user, and in the test's own shell
@@ -37,6 +37,25 @@ def test_every_setting_says_what_it_does_with_an_example_and_its_default(
     assert len(text.split("Example")[0].split()) >= 6, f"{name}: say what it does"
     assert "Example: " in text or "Examples: " in text, f"{name}: give an example"
     assert "Default: " in text, f"{name}: say its default"
+
+
+def test_loading_the_extension_leaves_the_cluster_layer_unloaded() -> None:
+    probe = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "InteractiveShell.instance().run_line_magic('load_ext', 'dh_jupyter')\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+
+    loaded = done.stdout.split()
+    assert "dh_jupyter.magics.dhrun" in loaded
+    # The cluster layer loads with the first run on a cluster, not before.
+    assert [m for m in loaded if m.startswith("dh_jupyter.runs.kubernetes")] == []
+    assert [m for m in loaded if m.startswith("dh_jupyter.cluster.client")] == []
 
 
 def run_ipython(tmp_path: Path, config: str, *cells: str) -> str:

@@ -39,9 +39,11 @@ def test_the_tour_of_the_magic_runs_unchanged_in_a_real_kernel(
     notebook = execute(NOTEBOOKS / "dhrun-tour.ipynb", tmp_path)
 
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    dry_run, greet, broken, detach, wait, jobs, logs = code[1:]
+    dry_run, greet, broken, detach, wait, jobs, logs, cancel = code[1:]
     assert "kind: Job" in texts(dry_run)
-    assert "hello step 2" in texts(greet)
+    assert "# The local backend runs this cell on this machine" in texts(dry_run)
+    assert "hello world step 2" in texts(greet)
+    assert "[dhrun-greet-the-world-" in texts(greet)
     assert "succeeded in" in texts(greet)
     assert [o.ename for o in broken.outputs if o.output_type == "error"] == [
         "RunFailedError"
@@ -52,3 +54,4 @@ def test_the_tour_of_the_magic_runs_unchanged_in_a_real_kernel(
     assert texts(jobs).splitlines()[0].split() == ["NAME", "STATUS", "RESOURCES", "AGE"]
     assert len(texts(jobs).splitlines()) == 4
     assert "499999500000" in texts(logs)
+    assert texts(cancel).endswith(": already succeeded; nothing to cancel.\n")

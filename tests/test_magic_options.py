@@ -135,6 +135,52 @@ def test_name_flag_is_the_readable_part_of_the_job_name(
     assert job["metadata"]["name"].startswith("dhrun-train-resnet-")
 
 
+QUOTED_ENV = [
+    ('--env "A=b c"', "A", "b c"),
+    ('--env A="b c"', "A", "b c"),
+    (r"--env 'A=it'\''s'", "A", "it's"),
+    ('--env A="quoted"', "A", "quoted"),
+    ("--env 'A=\"kept\"'", "A", '"kept"'),
+    ('--env A=""', "A", ""),
+    ("--env 'A='", "A", ""),
+    ("--env=A='x  y'", "A", "x  y"),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "value"), QUOTED_ENV, ids=[q[0] for q in QUOTED_ENV]
+)
+def test_quoted_values_are_read_like_a_shell_reads_them(
+    shell: InteractiveShell,
+    capsys: pytest.CaptureFixture[str],
+    line: str,
+    name: str,
+    value: str,
+) -> None:
+    job = dry_run(shell, capsys, line)
+
+    assert container(job)["env"] == [{"name": name, "value": value}]
+
+
+def test_quoted_tolerations_names_and_images_lose_their_quotes(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = dry_run(
+        shell,
+        capsys,
+        "--toleration 'k:NoSchedule' --toleration \"gpu=v100:NoExecute\" "
+        "--name 'Train ResNet' --image \"python:3.12\" --node-selector 'disk=ssd'",
+    )
+
+    assert pod(job)["tolerations"] == [
+        {"key": "k", "operator": "Exists", "effect": "NoSchedule"},
+        {"key": "gpu", "operator": "Equal", "value": "v100", "effect": "NoExecute"},
+    ]
+    assert job["metadata"]["name"].startswith("dhrun-train-resnet-")
+    assert container(job)["image"] == "python:3.12"
+    assert pod(job)["nodeSelector"] == {"disk": "ssd"}
+
+
 def test_layers_merge_defaults_then_profile_then_spec_then_flags(
     shell: InteractiveShell,
     capsys: pytest.CaptureFixture[str],
@@ -242,7 +288,7 @@ BAD_LINES = [
     ),
     (
         "--spec nothing",
-        '--spec: "nothing" is not a variable in this notebook; Pass the name of a '
+        '--spec: "nothing" is not a variable in this notebook; pass the name of a '
         "RunSpec, a run spec dict or a ResourcePicker.",
     ),
     (
@@ -250,7 +296,50 @@ BAD_LINES = [
         'profile: "gpu" is not a profile; the profiles are: none are configured.',
     ),
     ("--backend cloud", 'backend: "cloud" is not a backend; did you mean "auto"?'),
-    ("stray", "unrecognized arguments: stray"),
+    (
+        "stray",
+        '"stray" is not a %%dhrun flag nor the value of one; quote a value that '
+        "has spaces, as in --name 'Train ResNet'.",
+    ),
+    (
+        "--name Train ResNet",
+        '"ResNet" is not a %%dhrun flag nor the value of one; quote a value that '
+        "has spaces, as in --name 'Train ResNet'.",
+    ),
+    (
+        "print(1)",
+        '"print(1)" is not a %%dhrun flag nor the value of one; the cell\'s code '
+        "goes on the lines below %%dhrun, not on its line.",
+    ),
+    ("-cpu 2", "-cpu is not a %%dhrun flag; did you mean --cpu?"),
+    ("--cpu", "--cpu needs a value, for example --cpu 2 or --cpu 500m:2."),
+    ("--mem 1Gi --gpu", "--gpu needs a value, for example --gpu 1."),
+    ("--detach=yes", "--detach takes no value; write --detach alone."),
+    (
+        "--name 'Train ResNet",
+        "The ' quote after --name in this %%dhrun line is never closed; close "
+        "it, as in --name 'Train ResNet'.",
+    ),
+    (
+        '--env "A=b c',
+        'The " quote after --env in this %%dhrun line is never closed; close it, '
+        "as in --name 'Train ResNet'.",
+    ),
+    (
+        "--cpu 2 \\",
+        "This %%dhrun line ends with a lone backslash after --cpu; remove it, or "
+        "write \\\\ for a backslash.",
+    ),
+    (
+        '--image ""',
+        'image: "" is not an image reference; write one such as "python:3.12-slim".',
+    ),
+    (
+        "--name ''",
+        "--name is empty; give a readable name such as --name train, or leave the "
+        "flag out to name the run after the notebook.",
+    ),
+    ("--cpu ''", '--cpu: "" is empty; write REQUEST or REQUEST:LIMIT.'),
 ]
 
 
@@ -263,7 +352,7 @@ def test_bad_flags_raise_usage_error_with_one_sentence(
     with pytest.raises(UsageError) as caught:
         shell.run_cell_magic("dhrun", line, "print('hi')\n")
 
-    assert message in str(caught.value)
+    assert str(caught.value) == message
 
 
 def test_the_help_is_complete_with_examples(shell: InteractiveShell) -> None:
@@ -272,6 +361,7 @@ def test_the_help_is_complete_with_examples(shell: InteractiveShell) -> None:
     help_text = magic.__doc__ or ""
 
     assert "Examples::" in help_text
+    assert "\n  %%dhrun [--cpu REQUEST[:LIMIT]]" in help_text
     for flag in (
         "--cpu",
         "--mem",

@@ -13,6 +13,7 @@ import re
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
@@ -84,7 +85,7 @@ def test_the_stop_button_cancels_the_run_and_says_so(
     assert run.wait(timeout=30).phase is Phase.CANCELLED
 
 
-def test_the_stop_button_detaches_when_interrupt_does_not_cancel(
+def test_the_stop_button_detaches_and_still_interrupts_the_cell(
     shell: InteractiveShell,
     local_settings: DhJupyter,
     capsys: pytest.CaptureFixture[str],
@@ -92,12 +93,78 @@ def test_the_stop_button_detaches_when_interrupt_does_not_cancel(
     local_settings.interrupt_cancels = False
     interrupt_after(1.5)
 
-    shell.run_cell_magic("dhrun", "--name slow", "import time\ntime.sleep(60)\n")
+    result = shell.run_cell("%%dhrun --name slow\nimport time\ntime.sleep(60)\n")
 
+    # An interrupted cell, as "Run all" sees it: the notebook stops here.
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
     run = only_run(local_settings)
-    assert "it goes on. Follow it again with %dhlogs" in capsys.readouterr().out
+    assert (
+        f"Stopped following {run.name}; it goes on. Follow it again with "
+        f"%dhlogs {run.name} --follow, or stop it with %dhcancel {run.name}."
+    ) in capsys.readouterr().out
     assert not run.status.phase.finished
     run.cancel()
+
+
+def test_the_stop_button_stops_following_logs_and_leaves_the_run_going(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = shell.run_cell_magic("dhrun", "--detach", "import time\ntime.sleep(60)\n")
+    assert isinstance(run, Run)
+    interrupt_after(1.5)
+
+    result = shell.run_cell(f"%dhlogs {run.name} --follow")
+
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert f"Stopped following {run.name}; the run goes on." in capsys.readouterr().out
+    assert not run.status.phase.finished
+
+
+def test_an_interrupt_after_the_run_started_submitting_cancels_it(
+    shell: InteractiveShell,
+    local_settings: DhJupyter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    submit = LocalBackend.submit
+
+    def interrupted(self: LocalBackend, *args: Any, **kwargs: Any) -> Run:
+        # The stop button, pressed just as the run was made.
+        submit(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LocalBackend, "submit", interrupted)
+
+    with pytest.raises(
+        RunCancelledError,
+        match=r"^Cancelled dhrun-late-\w{5} because the cell was interrupted while "
+        r"it was being submitted\.$",
+    ):
+        shell.run_cell_magic("dhrun", "--name late", "import time\ntime.sleep(60)\n")
+
+    assert only_run(local_settings).status.phase is Phase.CANCELLED
+
+
+def test_an_interrupt_before_anything_was_submitted_says_so(
+    shell: InteractiveShell,
+    local_settings: DhJupyter,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def interrupted(self: LocalBackend, *args: Any, **kwargs: Any) -> Run:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LocalBackend, "submit", interrupted)
+
+    result = shell.run_cell("%%dhrun --name early\nprint(1)\n")
+
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert re.search(
+        r"^The cell was interrupted before dhrun-early-\w{5} was submitted; "
+        r"nothing runs\.$",
+        capsys.readouterr().out,
+        re.M,
+    )
+    assert LocalBackend(local_settings).runs() == []
 
 
 def test_detach_returns_the_run_in_underscore_and_in_out(
@@ -138,13 +205,80 @@ def test_line_magics_list_show_logs_and_cancel(
     assert slow.wait(timeout=30).phase is Phase.CANCELLED
 
 
-def test_line_magics_refuse_unknown_runs_and_flags(shell: InteractiveShell) -> None:
-    with pytest.raises(
-        UsageError,
-        match=r"--follw is not a %%dhrun flag; did you "
-        r"mean --follow\?",
-    ):
-        shell.run_line_magic("dhlogs", "x --follw")
+@pytest.mark.parametrize("phase", [Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED])
+def test_cancelling_a_finished_run_changes_nothing_and_says_so(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], phase: Phase
+) -> None:
+    code = {Phase.SUCCEEDED: "print(1)\n", Phase.FAILED: "raise SystemExit(1)\n"}
+    run = shell.run_cell_magic(
+        "dhrun", "--detach", code.get(phase, "import time\ntime.sleep(60)\n")
+    )
+    assert isinstance(run, Run)
+    if phase is Phase.CANCELLED:
+        run.cancel()
+    assert run.wait(timeout=60).phase is phase
+    capsys.readouterr()
+
+    shell.run_line_magic("dhcancel", f"'{run.name}'")
+
+    assert capsys.readouterr().out == (
+        f"{run.name}: already {phase.value}; nothing to cancel.\n"
+    )
+    shell.run_line_magic("dhjobs", "")
+    [row] = capsys.readouterr().out.splitlines()[1:]
+    assert re.match(rf"{run.name} +{phase.value}\b", row)
+
+
+LINE_MISTAKES = [
+    ("dhlogs", "x --follw", "--follw is not a %dhlogs flag; did you mean --follow?"),
+    ("dhlogs", "x -follow", "-follow is not a %dhlogs flag; did you mean --follow?"),
+    (
+        "dhlogs",
+        "x --follow=yes",
+        "--follow takes no value; write --follow alone.",
+    ),
+    (
+        "dhlogs",
+        "",
+        "%dhlogs needs the run's name, for example %dhlogs dhrun-train-x7k2p; "
+        "%dhjobs lists your runs.",
+    ),
+    (
+        "dhcancel",
+        "dhrun-a-xxxxx dhrun-b-xxxxx",
+        '"dhrun-b-xxxxx" is not a %dhcancel flag nor the value of one; see '
+        "%dhcancel? for what it takes.",
+    ),
+    (
+        "dhcancel",
+        "'dhrun-a-xxxxx",
+        "The ' quote in this %dhcancel line is never closed; close it, as in "
+        "--name 'Train ResNet'.",
+    ),
+    (
+        "dhjobs",
+        "--backend",
+        "--backend needs a value, for example --backend local.",
+    ),
+    ("dhjobs", "--all", "--all is not a %dhjobs flag; see %dhjobs? for the flags."),
+]
+
+
+@pytest.mark.parametrize(
+    ("magic", "line", "message"),
+    LINE_MISTAKES,
+    ids=[f"%{m} {line}" for m, line, _ in LINE_MISTAKES],
+)
+def test_line_magics_refuse_bad_lines_in_one_sentence(
+    shell: InteractiveShell, magic: str, line: str, message: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        shell.run_line_magic(magic, line)
+
+    assert str(caught.value) == message
+
+
+def test_line_magics_refuse_unknown_runs(shell: InteractiveShell) -> None:
     with pytest.raises(NotFoundError, match=r'No local run is called "dhrun-nothing-'):
         shell.run_line_magic("dhcancel", "dhrun-nothing-here")
 

@@ -12,16 +12,14 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from dh_jupyter.config import settings
-from dh_jupyter.errors import DhJupyterError, RunCancelledError, RunFailedError
-from dh_jupyter.magics import display
-from dh_jupyter.magics.options import check_flags, flag_tokens, spec_from_line
-from dh_jupyter.manifest import build_manifests, naming
+from dh_jupyter.magics import arguments, blocking, display, dry_run
+from dh_jupyter.magics.options import spec_from_line
+from dh_jupyter.manifest import naming
 from dh_jupyter.runs.base import Backend, Run
-from dh_jupyter.runs.select import choose
-from dh_jupyter.runs.status import Phase, Status
+from dh_jupyter.runs.select import Choice, choose
 from dh_jupyter.spec import SpecError
 
 logger = logging.getLogger(__name__)
@@ -33,7 +31,8 @@ class DhRunMagics(Magics):
 
     _announced = False
 
-    @magic_arguments()
+    # Named "%dhrun" so the help's usage line reads "%%dhrun".
+    @magic_arguments("%dhrun")
     @argument("--cpu", metavar="REQUEST[:LIMIT]", help="CPU cores, e.g. 2 or 500m:2.")
     @argument("--mem", metavar="REQUEST[:LIMIT]", help="Memory, e.g. 4Gi or 4Gi:8Gi.")
     @argument("--gpu", metavar="COUNT", help="Whole GPUs, e.g. 1.")
@@ -98,10 +97,12 @@ class DhRunMagics(Magics):
         machine with the local backend), not in this kernel: import what it
         uses and read data from volumes. The output shows what the run is
         doing in plain words and its logs as they are written; a failed run
-        fails the cell, and the stop button cancels the run.
+        fails the cell, and the stop button cancels the run (or leaves it
+        going, with c.DhJupyter.interrupt_cancels = False).
 
         Settings merge in this order, each over the one before:
-        c.DhJupyter.defaults, --profile, --spec, then the other flags.
+        c.DhJupyter.defaults, --profile, --spec, then the other flags. The
+        line is read like a shell command: quote a value that has spaces.
 
         Examples::
 
@@ -111,27 +112,32 @@ class DhRunMagics(Magics):
             %%dhrun --cpu 500m:2 --env MODE=fast --toleration gpu=v100:NoSchedule
             print("hello")
 
+            %%dhrun --name 'Train ResNet' --env "GREETING=hello world"
+            import os; print(os.environ["GREETING"])
+
             %%dhrun --spec picker --detach --out run
             long_job()
 
             %%dhrun --profile gpu-v100 --dry-run
             print("what would this Job look like?")
         """
-        check_flags(flag_tokens(line), self.dhrun.parser)
-        args = parse_argstring(self.dhrun, line)
+        args = arguments.parse(self.dhrun.parser, line)
         config = settings()
         spec = spec_from_line(args, self._user_ns, config)
-        name = naming.job_name(args.name or _notebook_hint())
+        name = naming.job_name(_readable_name(args.name))
+        choice = self._choose(args.backend)
+        news = self._news(choice)
 
         if args.dry_run:
-            self._show_yaml(spec, cell, name, config)
+            # The news goes inside the YAML, as a comment, to keep it YAML.
+            notes = [news] if news else []
+            text = dry_run.job_yaml(choice.backend, spec, cell, name, config, notes)
+            print(text, end="")
             return None
 
-        backend = self._backend(args.backend)
-        try:
-            run = backend.submit(spec, cell, name=name)
-        except SpecError as error:
-            raise UsageError(str(error)) from None
+        if news:
+            print(news)
+        run = blocking.submit(choice.backend, spec, cell, name)
         if args.out:
             self._user_ns[args.out] = run
         if args.detach:
@@ -140,7 +146,7 @@ class DhRunMagics(Magics):
                 f"Follow it with %dhlogs {run.name} --follow."
             )
             return run
-        self._follow(run, config)
+        blocking.follow(run, config)
         return None
 
     @magic_arguments()
@@ -188,6 +194,8 @@ class DhRunMagics(Magics):
                 print(text, flush=True)
         except KeyboardInterrupt:
             print(f"Stopped following {run.name}; the run goes on.")
+            # Re-raised so the cell ends as interrupted and "Run all" stops.
+            raise
 
     @magic_arguments()
     @argument("name", metavar="NAME", help="The run's name, as %%dhjobs lists it.")
@@ -202,6 +210,13 @@ class DhRunMagics(Magics):
         """
         args = self._parse(self.dhcancel, line)
         run = self._backend(args.backend).get(args.name)
+
+        # A finished run has nothing to stop; cancelling would only delete
+        # its Job and logs, which is not what the user asked for.
+        phase = run.status.phase
+        if phase.finished:
+            print(f"{run.name}: already {phase.value}; nothing to cancel.")
+            return
         run.cancel()
         print(f"Cancelled {run.name}.")
 
@@ -212,60 +227,40 @@ class DhRunMagics(Magics):
         return namespace
 
     def _parse(self, magic: Any, line: str) -> Any:
-        check_flags(flag_tokens(line), magic.parser)
-        return parse_argstring(magic, line)
+        return arguments.parse(magic.parser, line)
 
     def _backend(self, name: str | None) -> Backend:
-        try:
-            choice = choose(name)
-        except SpecError as error:
-            raise UsageError(str(error)) from None
-        if choice.reason and not DhRunMagics._announced:
-            # Said once per kernel: after that the user knows.
-            DhRunMagics._announced = True
-            print(choice.reason)
+        choice = self._choose(name)
+        news = self._news(choice)
+        if news:
+            print(news)
         return choice.backend
 
-    def _show_yaml(self, spec: Any, cell: str, name: str, config: Any) -> None:
-        import yaml
-
+    def _choose(self, name: str | None) -> Choice:
         try:
-            manifests = build_manifests(
-                spec, cell, name=name, defaults=config.job_defaults()
-            )
+            return choose(name)
         except SpecError as error:
             raise UsageError(str(error)) from None
-        print(yaml.safe_dump_all(manifests, sort_keys=False), end="")
 
-    def _follow(self, run: Run, config: Any) -> None:
-        try:
-            if display.use_widget(config):
-                final = display.follow_as_widget(run)
-            else:
-                final = display.follow_as_text(run)
-        except KeyboardInterrupt:
-            if not config.interrupt_cancels:
-                print(
-                    f"Stopped following {run.name}; it goes on. "
-                    f"Follow it again with %dhlogs {run.name} --follow."
-                )
-                return None
-            run.cancel()
-            raise RunCancelledError(
-                f"Cancelled {run.name} because the cell was interrupted."
-            ) from None
-        except DhJupyterError:
-            raise
-        _raise_unless_succeeded(run, final)
-        return None
+    def _news(self, choice: Choice) -> str:
+        """Why the backend was picked, the first time in this kernel only."""
+        if not choice.reason or DhRunMagics._announced:
+            return ""
+        # Said once per kernel: after that the user knows.
+        DhRunMagics._announced = True
+        return choice.reason
 
 
-def _raise_unless_succeeded(run: Run, final: Status) -> None:
-    if final.phase is Phase.SUCCEEDED:
-        return
-    if final.phase is Phase.CANCELLED:
-        raise RunCancelledError(f"{run.name} was {final.describe()}")
-    raise RunFailedError(f"{run.name} {final.describe()}")
+def _readable_name(given: str | None) -> str:
+    """The readable part of the run's name: ``--name``, else the notebook's."""
+    if given is None:
+        return _notebook_hint()
+    if not given.strip():
+        raise UsageError(
+            "--name is empty; give a readable name such as --name train, or leave "
+            "the flag out to name the run after the notebook."
+        )
+    return given
 
 
 def _notebook_hint() -> str:

@@ -1,15 +1,14 @@
 """Reading a ``%%dhrun`` line: flags, ``--spec``, ``--profile`` and defaults.
 
 The layers are merged in one order, each overriding the one before:
-configuration defaults, then the profile, then ``--spec``, then flags. An
-unknown flag is refused with the closest known one, never ignored.
+configuration defaults, then the profile, then ``--spec``, then flags.
+Splitting the line and refusing unknown flags is ``magics.arguments``'s work.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,28 +18,6 @@ from dh_jupyter.config import DhJupyter
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.spec.flags import flags_to_dict
 from dh_jupyter.spec.keys import closest
-
-
-def flag_tokens(line: str) -> list[str]:
-    """The words of a magic's line, split like a shell would."""
-    try:
-        return shlex.split(line)
-    except ValueError:
-        # Unbalanced quotes: the argument parser reports those itself.
-        return line.split()
-
-
-def check_flags(tokens: list[str], parser: argparse.ArgumentParser) -> None:
-    """Refuse any ``--flag`` the parser does not know, naming the closest."""
-    known = [o for o in parser._option_string_actions if o.startswith("--")]
-    for token in tokens:
-        if not token.startswith("--"):
-            continue
-        flag = token.split("=", 1)[0]
-        if flag not in known:
-            guess = closest(flag, known)
-            hint = f"did you mean {guess}?" if guess else "see %%dhrun? for the flags."
-            raise UsageError(f"{flag} is not a %%dhrun flag; {hint}")
 
 
 def spec_from_line(
@@ -85,12 +62,13 @@ def _named_spec(name: str, user_ns: Mapping[str, Any]) -> RunSpec:
     """The spec held by the notebook variable ``name``."""
     if name not in user_ns:
         guess = closest(name, [k for k in user_ns if not k.startswith("_")])
-        hint = f' did you mean "{guess}"?' if guess else ""
-        raise SpecError(
-            "--spec",
-            f'"{name}" is not a variable in this notebook;{hint} Pass the name of '
-            "a RunSpec, a run spec dict or a ResourcePicker.",
+        kinds = "a RunSpec, a run spec dict or a ResourcePicker"
+        fix = (
+            f'did you mean "{guess}"? Give the name of {kinds}.'
+            if guess
+            else f"pass the name of {kinds}."
         )
+        raise SpecError("--spec", f'"{name}" is not a variable in this notebook; {fix}')
     value = user_ns[name]
     if isinstance(value, RunSpec):
         return value
