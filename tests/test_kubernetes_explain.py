@@ -194,6 +194,14 @@ CASES = [
         id="BackoffLimitExceeded after retries",
     ),
     pytest.param(
+        "rejected-attempts",
+        {"retries": 2},
+        Phase.FAILED,
+        "it failed 3 times, more than its 2 retries allow",
+        "The logs of the last attempt show why.",
+        id="BackoffLimitExceeded with no exit code to tell",
+    ),
+    pytest.param(
         "deadline-exceeded",
         {"timeout": 600},
         Phase.FAILED,
