@@ -75,6 +75,7 @@ GOOD: list[dict[str, Any]] = (
         {"namespace": "team-a"},
         {"timeout": 3600, "retries": 2, "ttl": 0},
         {"timeout": "1h30m", "ttl": "2d"},
+        {"timeout": 2**63 - 1, "retries": 2**31 - 1, "ttl": 2**31 - 1},
         {"service_account": "runner", "priority_class": "high.priority"},
         {"image_pull_secrets": ["registry"]},
         {"queue": "team-a-queue", "gpu_type": "NVIDIA-A100-SXM4-40GB"},
@@ -373,6 +374,40 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         {"retries": -1},
         "retries",
         "-1 is not a count; use a whole number, 0 or more.",
+    ),
+    (
+        {"retries": 2**40},
+        "retries",
+        "1099511627776 is more than Kubernetes allows for retries; use at most "
+        "2147483647.",
+    ),
+    (
+        {"timeout": 10**20},
+        "timeout",
+        "100000000000000000000 is more than Kubernetes allows for timeout; use at "
+        "most 9223372036854775807 seconds.",
+    ),
+    (
+        {"ttl": 2**40},
+        "ttl",
+        "1099511627776 is more than Kubernetes allows for ttl; use at most "
+        "2147483647 seconds.",
+    ),
+    (
+        {"ttl": "30000d"},
+        "ttl",
+        '"30000d" is more than Kubernetes allows for ttl; use at most 2147483647 '
+        "seconds.",
+    ),
+    (
+        {
+            "tolerations": [
+                {"key": "a", "effect": "NoExecute", "tolerationSeconds": 2**63}
+            ]
+        },
+        "tolerations[0].tolerationSeconds",
+        "9223372036854775808 is more than Kubernetes allows for tolerationSeconds; "
+        "use at most 9223372036854775807 seconds.",
     ),
     (
         {"namespace": "Team A"},

@@ -32,6 +32,7 @@ from dh_jupyter.spec.model import (
 from dh_jupyter.spec.resources import read_resources
 from dh_jupyter.spec.tolerations import TAINT_EFFECTS, read_tolerations
 from dh_jupyter.spec.values import (
+    INT64_MAX,
     checked_text,
     count,
     duration,
@@ -116,7 +117,9 @@ def parse_spec(value: object) -> RunSpec:
             namespace=checked_text(
                 found.get("namespace"), "namespace", names.dns_label, problems
             ),
-            timeout=duration(found.get("timeout"), "timeout", 1, problems),
+            timeout=duration(
+                found.get("timeout"), "timeout", 1, problems, maximum=INT64_MAX
+            ),
             retries=count(found.get("retries"), "retries", problems),
             ttl=duration(found.get("ttl"), "ttl", 0, problems),
             service_account=checked_text(

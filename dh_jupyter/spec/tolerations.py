@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dh_jupyter.spec import names
 from dh_jupyter.spec.keys import Problems, at, closest, read_keys
 from dh_jupyter.spec.model import Toleration
-from dh_jupyter.spec.values import is_list, show, text
+from dh_jupyter.spec.values import INT64_MAX, is_list, show, text, too_large
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
@@ -88,6 +88,9 @@ def _toleration(item: object, path: str, problems: Problems) -> Toleration | Non
         spelled = found.spelling["toleration_seconds"]
         if isinstance(seconds, bool) or not isinstance(seconds, int):
             problems.add(where, f"{show(seconds)} is not a whole number of seconds.")
+            seconds = None
+        elif seconds > INT64_MAX:
+            problems.add(where, too_large(seconds, spelled, INT64_MAX, " seconds"))
             seconds = None
         elif effect != "NoExecute":
             problems.add(

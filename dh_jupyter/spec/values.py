@@ -16,6 +16,11 @@ from dh_jupyter.spec import names
 from dh_jupyter.spec.keys import Problems, at
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# The widths of the Job's fields in the API: backoffLimit and
+# ttlSecondsAfterFinished are int32, activeDeadlineSeconds and
+# tolerationSeconds int64. A larger number is refused at submit.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
 
 
 def show(value: object) -> str:
@@ -128,8 +133,18 @@ def image(value: object, problems: Problems) -> str | None:
     return found
 
 
-def count(value: object, path: str, problems: Problems) -> int | None:
-    """A whole number, 0 or more."""
+def too_large(value: object, name: str, maximum: int, unit: str = "") -> str:
+    """The sentence for a number wider than its Kubernetes field."""
+    return (
+        f"{show(value)} is more than Kubernetes allows for {name}; use at most "
+        f"{maximum}{unit}."
+    )
+
+
+def count(
+    value: object, path: str, problems: Problems, *, maximum: int = INT32_MAX
+) -> int | None:
+    """A whole number, 0 or more, up to ``maximum``."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -137,10 +152,20 @@ def count(value: object, path: str, problems: Problems) -> int | None:
             path, f"{show(value)} is not a count; use a whole number, 0 or more."
         )
         return None
+    if value > maximum:
+        problems.add(path, too_large(value, path, maximum))
+        return None
     return value
 
 
-def duration(value: object, path: str, minimum: int, problems: Problems) -> int | None:
+def duration(
+    value: object,
+    path: str,
+    minimum: int,
+    problems: Problems,
+    *,
+    maximum: int = INT32_MAX,
+) -> int | None:
     """Seconds, from a whole number or text such as ``"90s"``, ``"1h30m"``."""
     if value is None:
         return None
@@ -163,5 +188,8 @@ def duration(value: object, path: str, minimum: int, problems: Problems) -> int 
             f"{show(value)} is not a duration; give seconds ({least}) or text "
             'such as "90s", "30m" or "2h".',
         )
+        return None
+    if seconds > maximum:
+        problems.add(path, too_large(value, path, maximum, " seconds"))
         return None
     return seconds
