@@ -31,6 +31,10 @@ class PermissionDeniedError(ClusterError):
     """The user's credentials lack an RBAC permission (HTTP 403)."""
 
 
+class QuotaExceededError(PermissionDeniedError):
+    """A namespace's ResourceQuota has no room for the request (HTTP 403)."""
+
+
 class NotFoundError(ClusterError):
     """A namespace, Job or other object does not exist (HTTP 404)."""
 

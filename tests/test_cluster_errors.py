@@ -8,6 +8,7 @@ exception attached.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ from fixtures.kube import Kube
 from dh_jupyter.cluster import errors, watch
 from dh_jupyter.cluster.errors import Action, spec_field, translate
 from dh_jupyter.cluster.inventory import Inventory
-from dh_jupyter.errors import ClusterError, ClusterUnavailableError, DhJupyterError
+from dh_jupyter.errors import (
+    ClusterError,
+    ClusterUnavailableError,
+    DhJupyterError,
+    PermissionDeniedError,
+    QuotaExceededError,
+)
 from dh_jupyter.runs.kubernetes import KubernetesBackend
 from dh_jupyter.spec import RunSpec
 
@@ -146,6 +153,82 @@ def test_a_transient_error_is_retried_until_the_backoff_is_used_up() -> None:
     )
 
 
+GATEKEEPER = (
+    'admission webhook "validation.gatekeeper.sh" denied the request: '
+    '[require-team-label] you must provide labels: {"team"}'
+)
+FORBIDDEN = [
+    pytest.param(
+        'jobs.batch "dhrun-x-abcde" is forbidden: exceeded quota: object-counts, '
+        "requested: count/jobs.batch=1, used: count/jobs.batch=10, limited: "
+        "count/jobs.batch=10",
+        QuotaExceededError,
+        'You may not create jobs in namespace "dh-test" now: it would exceed the '
+        'ResourceQuota "object-counts" (requested count/jobs.batch=1, used '
+        "count/jobs.batch=10, limited count/jobs.batch=10); delete runs you no "
+        "longer need, wait for others to finish, or ask an administrator for more "
+        "quota.",
+        id="a quota",
+    ),
+    pytest.param(
+        GATEKEEPER,
+        PermissionDeniedError,
+        'The cluster refused to create jobs in namespace "dh-test" (HTTP 403): "'
+        + GATEKEEPER
+        + '"; change the run spec as it says, or ask an administrator about the '
+        "cluster's policy.",
+        id="an admission webhook",
+    ),
+    pytest.param(
+        'jobs.batch is forbidden: User "system:serviceaccount:dh-test:default" '
+        'cannot create resource "jobs" in API group "batch" in the namespace '
+        '"dh-test"',
+        PermissionDeniedError,
+        'You may not create jobs in namespace "dh-test" (HTTP 403); ask an '
+        'administrator for a Role with the rule {apiGroups: ["batch"], resources: '
+        '["jobs"], verbs: ["create"]} bound to your account in that namespace.',
+        id="RBAC",
+    ),
+    pytest.param(
+        " ",
+        PermissionDeniedError,
+        'You may not create jobs in namespace "dh-test" (HTTP 403); ask an '
+        'administrator for a Role with the rule {apiGroups: ["batch"], resources: '
+        '["jobs"], verbs: ["create"]} bound to your account in that namespace.',
+        id="no message",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "kind", "sentence"), FORBIDDEN)
+def test_a_403_is_explained_in_the_words_of_whoever_refused(
+    kube: Kube, message: str, kind: type[ClusterError], sentence: str
+) -> None:
+    kube.fail("create", "jobs", 403, message=message)
+
+    with pytest.raises(PermissionDeniedError) as raised:
+        KubernetesBackend(kube.config).submit(RunSpec(), "print(1)")
+
+    assert type(raised.value) is kind
+    assert str(raised.value) == sentence
+    assert kube.items("configmaps") == []
+
+
+def test_a_policy_s_long_message_is_quoted_shortened() -> None:
+    class ForbiddenError(Exception):
+        status = 403
+        body = json.dumps(
+            {"kind": "Status", "code": 403, "message": "denied: " + "x" * 1000}
+        )
+
+    error = translate(ForbiddenError(), Action("create", "jobs", "team-a"))
+
+    quoted = str(error).split('"')[3]
+    assert len(quoted) == errors.MESSAGE_LIMIT
+    assert quoted.startswith("denied: xxx")
+    assert quoted.endswith("…")
+
+
 def entry_points(kube: Kube) -> dict[str, Callable[[], Any]]:
     """Every public call that talks to the cluster, as the surfaces make it."""
     backend = KubernetesBackend(kube.config)
@@ -177,7 +260,7 @@ FAULTS = [
     pytest.param(500, id="500"),
     pytest.param(503, id="503"),
 ]
-VERBS = ("create", "list", "get", "patch", "delete")
+VERBS = ("create", "list", "get", "patch", "delete", "watch", "log")
 KINDS = ("jobs", "configmaps", "pods", "secrets", "persistentvolumeclaims", "nodes")
 
 

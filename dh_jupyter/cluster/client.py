@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,7 +175,7 @@ class Cluster:
         method = getattr(self._api(kind), f"create_namespaced_{kind.suffix}")
         for attempt in range(len(BACKOFF) + 1):
             try:
-                return _json(method(namespace, body, **_raw()))
+                return _json(method(namespace, body, **_raw()), action)
             except Exception as error:  # the client raises many unrelated types
                 translated = translate(error, action)
             if isinstance(translated, ConflictError) and marker:
@@ -207,24 +207,22 @@ class Cluster:
         kind = KINDS[resource]
         action = self.action("get", resource, namespace, name)
         method = getattr(self._api(kind), f"read_namespaced_{kind.suffix}")
-        return _json(call(action, lambda: method(name, namespace, **_raw())))
+        return _request(action, lambda: method(name, namespace, **_raw()))
 
     def patch(self, resource: str, name: str, namespace: str, patch: Obj) -> Obj:
         """Merge ``patch`` into the object (RFC 7386: lists are replaced)."""
         kind = KINDS[resource]
         action = self.action("patch", resource, namespace, name)
         method = getattr(self._api(kind), f"patch_namespaced_{kind.suffix}")
-        return _json(
-            call(
-                action,
-                lambda: method(
-                    name,
-                    namespace,
-                    patch,
-                    _content_type="application/merge-patch+json",
-                    **_raw(),
-                ),
-            )
+        return _request(
+            action,
+            lambda: method(
+                name,
+                namespace,
+                patch,
+                _content_type="application/merge-patch+json",
+                **_raw(),
+            ),
         )
 
     def delete(
@@ -240,13 +238,11 @@ class Cluster:
         action = self.action("delete", resource, namespace, name)
         method = getattr(self._api(kind), f"delete_namespaced_{kind.suffix}")
         try:
-            _json(
-                call(
-                    action,
-                    lambda: method(
-                        name, namespace, propagation_policy=propagation, **_raw()
-                    ),
-                )
+            _request(
+                action,
+                lambda: method(
+                    name, namespace, propagation_policy=propagation, **_raw()
+                ),
             )
         except NotFoundError:
             return False
@@ -263,25 +259,23 @@ class Cluster:
         options = _selectors(labels, fields)
         if kind.custom:
             api = self._api(kind)
-            body = _json(
-                call(
-                    action,
-                    lambda: api.list_namespaced_custom_object(
-                        kind.group,
-                        kind.version,
-                        namespace,
-                        resource,
-                        **options,
-                        **_raw(),
-                    ),
-                )
+            body = _request(
+                action,
+                lambda: api.list_namespaced_custom_object(
+                    kind.group,
+                    kind.version,
+                    namespace,
+                    resource,
+                    **options,
+                    **_raw(),
+                ),
             )
         elif kind.namespaced:
             method = getattr(self._api(kind), f"list_namespaced_{kind.suffix}")
-            body = _json(call(action, lambda: method(namespace, **options, **_raw())))
+            body = _request(action, lambda: method(namespace, **options, **_raw()))
         else:
             method = getattr(self._api(kind), f"list_{kind.suffix}")
-            body = _json(call(action, lambda: method(**options, **_raw())))
+            body = _request(action, lambda: method(**options, **_raw()))
         version = str((body.get("metadata") or {}).get("resourceVersion", ""))
         return list(body.get("items") or []), version
 
@@ -296,11 +290,8 @@ class Cluster:
         action = self.action("list", resource, namespace)
         method = getattr(self._api(kind), f"list_namespaced_{kind.suffix}")
         accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
-        body = _json(
-            call(
-                action,
-                lambda: method(namespace, _headers={"Accept": accept}, **_raw()),
-            )
+        body = _request(
+            action, lambda: method(namespace, _headers={"Accept": accept}, **_raw())
         )
         return [
             {"metadata": item.get("metadata") or {}} for item in body.get("items") or []
@@ -412,10 +403,33 @@ def _raw(read_timeout: float = READ_TIMEOUT) -> dict[str, Any]:
     }
 
 
-def _json(response: Any) -> Obj:
+def _request(action: Action, send: Callable[[], Any]) -> Obj:
+    """``send()``'s answer as a dict, retried like any request (``call``)."""
+    return call(action, lambda: _json(send(), action))
+
+
+def _json(response: Any, action: Action) -> Obj:
+    """The answer's JSON object; anything else is a failing proxy's, not the API's.
+
+    Reading the body is part of the request, so a connection dropped half-way
+    through it is retried like one dropped before the answer.
+    """
+    from dh_jupyter.errors import ClusterUnavailableError
+
     try:
         data = response.data
     finally:
         response.release_conn()
-    parsed: Obj = json.loads(data) if data else {}
+    try:
+        parsed = json.loads(data) if data else {}
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        # What came is not shown: it may be anything a proxy had at hand.
+        raise ClusterUnavailableError(
+            f"The answer to {action.what}{action.where} from "
+            f"{action.server or 'the cluster'} is not a Kubernetes object; a "
+            "proxy between you and the API server may be failing, try again in a "
+            "minute."
+        )
     return parsed

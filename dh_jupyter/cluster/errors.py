@@ -7,12 +7,15 @@ number of times with backoff, and turns whatever is left into a subclass of
 cluster layer.
 
 The user-facing text comes from the request we made (verb, resource,
-namespace, name) and, for 422, from the API's ``Status`` causes. Bodies the
-API did not shape as a ``Status`` are not shown: they may hold anything.
+namespace, name) and, for 422 and for a 403 that RBAC did not write (a
+quota, an admission policy), from the API's ``Status`` body, shortened.
+Bodies the API did not shape as a ``Status`` are not shown: they may hold
+anything.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -29,6 +32,7 @@ from dh_jupyter.errors import (
     InvalidError,
     NotFoundError,
     PermissionDeniedError,
+    QuotaExceededError,
 )
 
 logger = logging.getLogger(__name__)
@@ -120,6 +124,20 @@ def translate(error: BaseException, action: Action) -> ClusterError:
     )
 
 
+def again(error: ClusterError) -> ClusterError:
+    """``error`` fit to be raised once more, in another thread than the first.
+
+    A watch keeps its error for every caller that asks; raising the kept
+    object itself would pile each caller's traceback onto it.
+    """
+    try:
+        copied = copy.copy(error)
+    except TypeError:  # an error whose arguments cannot be replayed
+        return error
+    copied.__traceback__ = None
+    return copied
+
+
 def is_gone(error: BaseException) -> bool:
     """Whether ``error`` is the API's 410 Gone (expired resourceVersion)."""
     return isinstance(error, GoneError) or getattr(error, "status", None) == 410
@@ -134,19 +152,7 @@ def _from_status(status: int, body: dict[str, Any], action: Action) -> ClusterEr
             "your kubeconfig."
         )
     if status == 403:
-        role, scope = (
-            ("Role", " in that namespace")
-            if action.namespace
-            else (
-                "ClusterRole",
-                "",
-            )
-        )
-        return PermissionDeniedError(
-            f"You may not {action.what}{action.where} (HTTP 403); ask an "
-            f"administrator for a {role} with the rule {rbac_rule(action)} bound "
-            f"to your account{scope}."
-        )
+        return _forbidden(str(body.get("message", "")), action)
     if status == 404:
         return _not_found(body, action)
     if status == 409:
@@ -172,6 +178,53 @@ def _from_status(status: int, body: dict[str, Any], action: Action) -> ClusterEr
     return ClusterError(
         f"The Kubernetes API refused to {action.what}{action.where} (HTTP "
         f"{status}){detail}."
+    )
+
+
+# kube-apiserver's RBAC refusal: 'User "u" cannot create resource "jobs" in
+# API group "batch" in the namespace "ns"' (or "at the cluster scope").
+_RBAC_DENIAL = re.compile(
+    r'cannot [\w*]+ resource "[^"]*"(?: in API group "[^"]*")?'
+    r'(?: in the namespace "[^"]*"| at the cluster scope)'
+)
+# The ResourceQuota admission plugin's: "exceeded quota: <name>, requested:
+# <a=1,b=2>, used: <...>, limited: <...>".
+_QUOTA_DENIAL = re.compile(
+    r"exceeded quota: (?P<quota>[^,]+), requested: (?P<requested>.*?), "
+    r"used: (?P<used>.*?), limited: (?P<limited>.*)$"
+)
+
+
+def _forbidden(message: str, action: Action) -> PermissionDeniedError:
+    """A 403 in the words of whoever refused: RBAC, a quota, or a policy.
+
+    Only RBAC's refusal (or a 403 without a message) means a missing rule;
+    a quota or an admission webhook (Gatekeeper, Kyverno, Pod Security)
+    refuses for reasons a Role cannot fix, so their own words are quoted.
+    """
+    quota = _QUOTA_DENIAL.search(" ".join(message.split()))
+    if quota:
+        return QuotaExceededError(
+            f"You may not {action.what}{action.where} now: it would exceed the "
+            f'ResourceQuota "{_short(quota["quota"])}" (requested '
+            f"{_short(quota['requested'])}, used {_short(quota['used'])}, limited "
+            f"{_short(quota['limited']).rstrip('.')}); delete runs you no longer "
+            "need, wait for others to finish, or ask an administrator for more "
+            "quota."
+        )
+    if message.strip() and not _RBAC_DENIAL.search(message):
+        return PermissionDeniedError(
+            f"The cluster refused to {action.what}{action.where} (HTTP 403): "
+            f'"{_short(message).rstrip(".")}"; change the run spec as it says, or '
+            "ask an administrator about the cluster's policy."
+        )
+    role, scope = (
+        ("Role", " in that namespace") if action.namespace else ("ClusterRole", "")
+    )
+    return PermissionDeniedError(
+        f"You may not {action.what}{action.where} (HTTP 403); ask an "
+        f"administrator for a {role} with the rule {rbac_rule(action)} bound "
+        f"to your account{scope}."
     )
 
 
