@@ -1,8 +1,16 @@
-"""One watch per kind: list once, follow, resume after cuts, re-list after 410."""
+"""One watch per kind: list once, follow, resume after cuts, re-list after 410.
+
+Also what a watch must survive without a busy loop or a silent death: a line
+cut half-way, a server (or proxy) that ends every watch at once, and a
+refusal that retrying cannot cure.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +21,7 @@ from dh_jupyter.cluster import errors, watch
 from dh_jupyter.cluster.client import Cluster
 from dh_jupyter.cluster.connect import connect
 from dh_jupyter.cluster.watch import Watch
+from dh_jupyter.errors import ClusterError, CredentialsError, PermissionDeniedError
 
 TIMEOUT = 15
 
@@ -126,3 +135,96 @@ def test_stopping_a_watch_ends_its_thread_while_it_waits_for_events(
 
     assert configmaps.stopped
     assert not configmaps.running
+
+
+def test_a_watch_line_cut_half_way_reconnects_from_the_last_version(
+    kube: Kube,
+    recorded: tuple[Watch, Recorder],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configmaps, recorder = recorded
+    made = kube.put("configmaps", {"metadata": {"name": "a"}})
+    recorder.expect(("ADDED", "a"))
+    kube.answer("watch", "configmaps", b'{"type": "ADDED", "object": {"metadata": {"na')
+
+    with caplog.at_level(logging.INFO, "dh_jupyter"):
+        kube.cut_streams()
+        kube.put("configmaps", {"metadata": {"name": "b"}})
+        recorder.expect(("ADDED", "b"))
+
+    assert configmaps.running
+    assert recorder.seen == [("ADDED", "a"), ("ADDED", "b")]
+    *_, cut, resumed = kube.calls("watch", "configmaps")
+    version = made["metadata"]["resourceVersion"]
+    assert cut.params["resourceVersion"] == resumed.params["resourceVersion"] == version
+    said = (
+        "The watch of configmaps in dh-test stopped (The API sent a line that is not "
+        "a whole watch event (45 bytes; cut off or garbled on the way).); "
+        "reconnecting in "
+    )
+    assert [message for message in caplog.messages if message.startswith(said)]
+
+
+def test_a_watch_that_the_server_ends_at_once_is_not_reopened_in_a_busy_loop(
+    kube: Kube, recorded: tuple[Watch, Recorder]
+) -> None:
+    configmaps, recorder = recorded
+    kube.answer("watch", "configmaps", b"", times=100_000)
+
+    kube.cut_streams()
+    time.sleep(1.5)
+    kube.clear_faults()
+
+    # At once, then after growing pauses; a busy loop makes hundreds.
+    assert len(kube.calls("watch", "configmaps")) <= 6
+    kube.put("configmaps", {"metadata": {"name": "after"}})
+    recorder.expect(("ADDED", "after"))
+    assert configmaps.running
+
+
+def test_a_pause_after_a_clean_end_starts_small_again_after_an_event(
+    kube: Kube, recorded: tuple[Watch, Recorder]
+) -> None:
+    configmaps, recorder = recorded
+    event = json.dumps(
+        {"type": "ADDED", "object": {"metadata": {"name": "x", "resourceVersion": "1"}}}
+    )
+    kube.answer("watch", "configmaps", b"", times=2)
+    kube.answer("watch", "configmaps", event.encode() + b"\n", times=100_000)
+
+    kube.cut_streams()
+    recorder.expect(("ADDED", "x"))
+    time.sleep(1.0)
+    kube.clear_faults()
+
+    # Each end that brought an event is followed by the shortest pause.
+    ends = [call for call in kube.calls("watch", "configmaps") if call.status == 200]
+    assert 4 <= len(ends) <= 2 + 1 + int(1.0 / watch.END_BACKOFF[0]) + 2
+    assert configmaps.running
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(401, CredentialsError), (403, PermissionDeniedError)],
+)
+def test_a_refused_watch_ends_and_keeps_the_refusal(
+    kube: Kube, status: int, error: type[ClusterError]
+) -> None:
+    refused: list[Watch] = []
+    kube.fail("watch", "configmaps", status, times=1000)
+    configmaps = Watch(
+        Cluster(connect(kube.config)),
+        "configmaps",
+        "dh-test",
+        Recorder(),
+        on_fail=refused.append,
+    )
+
+    configmaps.start()
+
+    assert configmaps.ready.wait(TIMEOUT)
+    configmaps.stop(wait=TIMEOUT)
+    assert refused == [configmaps]
+    assert type(configmaps.failed) is error
+    assert configmaps.synced.is_set()
+    assert len(kube.calls("watch", "configmaps")) == 1

@@ -355,6 +355,26 @@ def test_bad_flags_raise_usage_error_with_one_sentence(
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize(
+    ("asked", "usage"),
+    [
+        ("%%dhrun?", "  %%dhrun [--cpu REQUEST[:LIMIT]]"),
+        ("%dhlogs?", "  %dhlogs [--follow] [--backend BACKEND] NAME"),
+        ("%dhcancel?", "  %dhcancel [--backend BACKEND] NAME"),
+        ("%dhjobs?", "  %dhjobs [--backend BACKEND]"),
+    ],
+)
+def test_asking_for_help_shows_the_usage_as_the_user_types_it(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], asked: str, usage: str
+) -> None:
+    result = shell.run_cell(asked)
+
+    assert result.success
+    out = capsys.readouterr().out
+    assert any(line.startswith(usage) for line in out.splitlines())
+    assert "Example" in out
+
+
 def test_the_help_is_complete_with_examples(shell: InteractiveShell) -> None:
     magic = shell.find_cell_magic("dhrun")
     assert magic is not None

@@ -9,7 +9,10 @@ anything about it changes; ``objects(name)`` returns what is known.
 
 The watches start with the first subscriber and stop a little while after
 the last one leaves, so a notebook that ran its cells holds no connection
-open for long.
+open for long. A watch the API refuses (401, 403) ends; every subscriber is
+called back so that its waiter can raise the refusal (``failure``), the
+watches stop as soon as nobody follows them, and the next subscriber starts
+them all afresh.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dh_jupyter.cluster.client import Cluster
+from dh_jupyter.cluster.errors import again
 from dh_jupyter.cluster.watch import Watch
 from dh_jupyter.errors import ClusterError
 from dh_jupyter.manifest import naming
@@ -37,6 +41,9 @@ LINGER = 30.0
 EVENT_OBJECTS = 2000
 EVENTS_PER_OBJECT = 50
 EVENT_KINDS = ("Job", "Pod", "Workload")
+# The watches every run needs; Kueue's Workloads are watched only for runs
+# in a queue.
+RUN_KINDS = ("jobs", "pods", "events")
 
 
 @dataclass(frozen=True)
@@ -100,11 +107,16 @@ class RunInformer:
         """Call ``callback`` (from a watch thread) whenever run ``name`` changes."""
         subscriber = _Subscriber(name, callback, self)
         with self._lock:
+            # Refused watches start again: the user may have been given the
+            # permission meanwhile, and the others' picture is incomplete.
+            refused = self._take_watches() if self._refused() else []
             self._subscribers.setdefault(name, []).append(subscriber)
             if self._stop_timer is not None:
                 self._stop_timer.cancel()
                 self._stop_timer = None
             self._start()
+        # Not waited for: the caller may hold a lock their callbacks need.
+        self._close(refused, wait=0.0)
         return subscriber
 
     def _unsubscribe(self, subscriber: _Subscriber) -> None:
@@ -115,36 +127,48 @@ class RunInformer:
             if not listed:
                 self._subscribers.pop(subscriber.name, None)
             if not self._subscribers and self._watches:
-                self._stop_timer = threading.Timer(LINGER, self._stop_if_idle)
-                self._stop_timer.daemon = True
-                self._stop_timer.start()
+                self._stop_later()
+
+    def _stop_later(self) -> None:
+        # Refused watches serve nobody: they go at once, the others linger.
+        linger = 0.0 if self._refused() else LINGER
+        if self._stop_timer is not None:
+            self._stop_timer.cancel()
+        self._stop_timer = threading.Timer(linger, self._stop_if_idle)
+        self._stop_timer.daemon = True
+        self._stop_timer.start()
 
     def wait_synced(self, timeout: float) -> None:
         """Block until the first lists arrived; raise if they could not be read."""
         with self._lock:
-            watches = [self._watches[kind] for kind in ("jobs", "pods", "events")]
+            watches = [self._watches[kind] for kind in RUN_KINDS]
         for watch in watches:
             watch.ready.wait(timeout)
+            if watch.failed is not None:
+                raise again(watch.failed)
             if not watch.synced.is_set():
                 if watch.error is not None:
-                    raise watch.error
+                    raise again(watch.error)
                 raise ClusterError(
                     f"The cluster did not list {watch.resource} in namespace "
                     f'"{self.namespace}" within {timeout:.0f} s; it may be '
                     "overloaded, try again in a minute."
                 )
 
+    def failure(self, kinds: tuple[str, ...] = RUN_KINDS) -> ClusterError | None:
+        """Why a watch of ``kinds`` was refused for good, or None if none was."""
+        with self._lock:
+            for kind in kinds:
+                watch = self._watches.get(kind)
+                if watch is not None and watch.failed is not None:
+                    return again(watch.failed)
+        return None
+
     def watch_workloads(self) -> None:
         """Also watch Kueue's Workloads (a run is waiting in a Kueue queue)."""
         with self._lock:
             if "workloads" not in self._watches and self._watches:
-                watch = Watch(
-                    self.cluster,
-                    "workloads",
-                    self.namespace,
-                    self._on_workload,
-                    optional=True,
-                )
+                watch = self._watch("workloads")
                 self._watches["workloads"] = watch
                 watch.start()
 
@@ -167,7 +191,7 @@ class RunInformer:
             ]
             synced = all(
                 self._watches[kind].synced.is_set()
-                for kind in ("jobs", "pods", "events")
+                for kind in RUN_KINDS
                 if kind in self._watches
             ) and bool(self._watches)
             jobs = self._watches.get("jobs")
@@ -181,7 +205,9 @@ class RunInformer:
     def open_watches(self) -> int:
         """How many watches are running (for the benchmark and tests)."""
         with self._lock:
-            return sum(not watch.stopped for watch in self._watches.values())
+            return sum(
+                watch.running and not watch.stopped for watch in self._watches.values()
+            )
 
     def lists(self) -> int:
         """How many times the watches listed (first lists and re-lists)."""
@@ -193,41 +219,76 @@ class RunInformer:
     def _start(self) -> None:
         if self._watches:
             return
-        managed = f"{naming.MANAGED_BY}={naming.MANAGER}"
-        self._watches = {
-            "jobs": Watch(
-                self.cluster, "jobs", self.namespace, self._on_job, labels=managed
-            ),
-            "pods": Watch(
-                self.cluster, "pods", self.namespace, self._on_pod, labels=managed
-            ),
-            "events": Watch(self.cluster, "events", self.namespace, self._on_event),
-        }
+        self._watches = {kind: self._watch(kind) for kind in RUN_KINDS}
         for watch in self._watches.values():
             watch.start()
         logger.info("Watching runs in namespace %s.", self.namespace)
 
+    def _watch(self, kind: str) -> Watch:
+        managed = f"{naming.MANAGED_BY}={naming.MANAGER}"
+        changed = {
+            "jobs": self._on_job,
+            "pods": self._on_pod,
+            "events": self._on_event,
+            "workloads": self._on_workload,
+        }[kind]
+        return Watch(
+            self.cluster,
+            kind,
+            self.namespace,
+            changed,
+            labels=managed if kind in ("jobs", "pods") else "",
+            optional=kind == "workloads",
+            on_fail=self._on_refused,
+        )
+
+    def _refused(self) -> bool:
+        return any(watch.failed is not None for watch in self._watches.values())
+
+    def _on_refused(self, watch: Watch) -> None:
+        # Wake every run's waiter so it raises the refusal instead of
+        # waiting for changes that will never come.
+        with self._lock:
+            if self._watches.get(watch.resource) is not watch:
+                return  # an old watch, already replaced
+            names = list(self._subscribers)
+            if not names:
+                self._stop_later()
+        for name in names:
+            self._notify(name)
+
     def _stop_if_idle(self) -> None:
+        # Checked and taken at once: a run subscribing meanwhile keeps them.
         with self._lock:
             if self._subscribers:
                 return
-            self.stop()
+            watches = self._take_watches()
+        self._close(watches)
+
+    def _take_watches(self) -> list[Watch]:
+        """Forget the watches and all they told; the caller stops them."""
+        watches = list(self._watches.values())
+        self._watches = {}
+        if self._stop_timer is not None:
+            self._stop_timer.cancel()
+            self._stop_timer = None
+        self._jobs.clear()
+        self._pods.clear()
+        self._workloads.clear()
+        self._events.clear()
+        self._deleted.clear()
+        return watches
 
     def stop(self) -> None:
         """Close every watch now; the next subscriber starts them again."""
         with self._lock:
-            watches = list(self._watches.values())
-            self._watches = {}
-            self._jobs.clear()
-            self._pods.clear()
-            self._workloads.clear()
-            self._events.clear()
-            self._deleted.clear()
-            if self._stop_timer is not None:
-                self._stop_timer.cancel()
-                self._stop_timer = None
+            watches = self._take_watches()
+        self._close(watches)
+
+    def _close(self, watches: list[Watch], wait: float = 5.0) -> None:
+        # Outside the lock: a watch thread may be waiting for it to deliver.
         for watch in watches:
-            watch.stop()
+            watch.stop(wait)
         if watches:
             logger.info("Stopped watching runs in namespace %s.", self.namespace)
 

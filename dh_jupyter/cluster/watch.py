@@ -6,7 +6,11 @@ few minutes) or the connection drops, it watches again from the last
 version it saw, so nothing is missed and nothing is repeated. When the API
 no longer has that version (``410 Gone``, after a long disconnect), it lists
 again and reports what changed meanwhile, including deletions. There is no
-polling: between events the thread sleeps in a socket read.
+polling: between events the thread sleeps in a socket read. A line that is
+not a whole event (a stream cut half-way) is a dropped connection too, and
+watches that end at once, again and again, are resumed ever more slowly.
+A 401 or 403 is not retried: the watch ends and keeps the error, so whoever
+waits on it hears why instead of waiting forever.
 
 It keeps the last state of each object only to report deletions after a
 re-list; what to remember for runs is the owner's (``informer``) business.
@@ -22,8 +26,14 @@ from collections.abc import Callable
 from typing import Any
 
 from dh_jupyter.cluster.client import Cluster, Stream
-from dh_jupyter.cluster.errors import is_gone
-from dh_jupyter.errors import ClusterError, ClusterUnavailableError, NotFoundError
+from dh_jupyter.cluster.errors import Action, is_gone, translate
+from dh_jupyter.errors import (
+    ClusterError,
+    ClusterUnavailableError,
+    CredentialsError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +42,25 @@ Handler = Callable[[str, Obj], None]
 
 # Seconds between reconnection attempts after failures in a row.
 RECONNECT_BACKOFF = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+# Seconds before watching again after a watch ended cleanly, by how many
+# ended in a row with nothing on them: a proxy that closes every watch at
+# once must not turn the watch into a busy loop.
+END_BACKOFF = (0.1, 0.5, 1.0, 2.0, 5.0)
+# Refusals that retrying cannot cure: the credentials or the RBAC rules
+# must change first, and the user must hear of it.
+FATAL = (CredentialsError, PermissionDeniedError)
 
 
 class Watch:
     """Calls ``on_change(type, obj)`` for every change of the watched objects.
 
     ``type`` is ADDED, MODIFIED or DELETED. ``synced`` is set once the first
-    list has been delivered; ``error`` holds the last failure, if the latest
-    attempt failed. With ``optional``, a resource the API does not serve
-    (a custom resource whose CRD is not installed) ends the watch quietly
-    and sets ``absent``.
+    list has been delivered, ``ready`` once the watch after it is open too
+    (or an attempt failed); ``error`` holds the last failure, if the latest
+    attempt failed. A 401 or 403 ends the watch: ``failed`` keeps that
+    error and ``on_fail`` is called, since retrying cannot help. With
+    ``optional``, a resource the API does not serve (a custom resource whose
+    CRD is not installed) ends the watch quietly and sets ``absent``.
     """
 
     def __init__(
@@ -54,6 +73,7 @@ class Watch:
         labels: str = "",
         fields: str = "",
         optional: bool = False,
+        on_fail: Callable[[Watch], None] | None = None,
     ) -> None:
         self.cluster = cluster
         self.resource = resource
@@ -62,11 +82,14 @@ class Watch:
         self.labels = labels
         self.fields = fields
         self.optional = optional
+        self.on_fail = on_fail
         self.synced = threading.Event()
-        # Set once the first list arrived, or an attempt to get it failed.
+        # Set once the first list arrived and the watch after it is open, or
+        # an attempt to get there failed.
         self.ready = threading.Event()
         self.absent = False
         self.error: ClusterError | None = None
+        self.failed: ClusterError | None = None
         self.lists = 0
         # When the latest complete list was asked for (time.monotonic()): an
         # object created before then and missing from it is gone.
@@ -106,12 +129,12 @@ class Watch:
 
     def _run(self) -> None:
         failures = 0
+        quiet_ends = 0
         while not self._stopped.is_set():
             try:
                 if not self._version:
                     self._relist()
-                self._follow()
-                failures = 0
+                events = self._follow()
             except ClusterError as error:
                 if is_gone(error):
                     logger.info(
@@ -121,33 +144,71 @@ class Watch:
                     )
                     self._version = ""
                     continue
-                if self.optional and isinstance(error, NotFoundError):
-                    self.absent = True
-                    self.synced.set()
-                    self.ready.set()
-                    logger.info(
-                        "The cluster does not serve %s; not watching them.",
-                        self.resource,
-                    )
+                if not self._failed(error, failures):
                     return
-                if self._stopped.is_set():
-                    return
-                self.error = error
-                self.ready.set()
-                pause = RECONNECT_BACKOFF[min(failures, len(RECONNECT_BACKOFF) - 1)]
                 failures += 1
-                level = logging.INFO if failures == 1 else logging.WARNING
-                if not isinstance(error, ClusterUnavailableError):
-                    level = logging.WARNING
-                logger.log(
-                    level,
-                    "The watch of %s in %s stopped (%s); reconnecting in %.1f s.",
+                continue
+            except Exception as error:  # a bug must not end the watch for good
+                logger.exception(
+                    "Following %s in %s failed unexpectedly.",
                     self.resource,
                     self.namespace,
-                    error,
-                    pause,
                 )
-                self._stopped.wait(pause)
+                if not self._failed(translate(error, self._action()), failures):
+                    return
+                failures += 1
+                continue
+            failures = 0
+            # The API server ends every watch after a while; at once and
+            # again and again, only a proxy does.
+            quiet_ends = 0 if events else quiet_ends + 1
+            pause = END_BACKOFF[min(quiet_ends, len(END_BACKOFF) - 1)]
+            self._stopped.wait(pause)
+
+    def _failed(self, error: ClusterError, failures: int) -> bool:
+        """Log a failed attempt and pause; False when the watch must end."""
+        if self.optional and isinstance(error, NotFoundError):
+            self.absent = True
+            self.synced.set()
+            self.ready.set()
+            logger.info(
+                "The cluster does not serve %s; not watching them.", self.resource
+            )
+            return False
+        if self._stopped.is_set():
+            return False
+        self.error = error
+        if isinstance(error, FATAL):
+            self.failed = error
+            self.ready.set()
+            logger.warning(
+                "The watch of %s in %s was refused (%s); it stops, and starts "
+                "again when a run is next followed.",
+                self.resource,
+                self.namespace,
+                error,
+            )
+            if self.on_fail is not None:
+                self.on_fail(self)
+            return False
+        self.ready.set()
+        pause = RECONNECT_BACKOFF[min(failures, len(RECONNECT_BACKOFF) - 1)]
+        level = logging.INFO if failures == 0 else logging.WARNING
+        if not isinstance(error, ClusterUnavailableError):
+            level = logging.WARNING
+        logger.log(
+            level,
+            "The watch of %s in %s stopped (%s); reconnecting in %.1f s.",
+            self.resource,
+            self.namespace,
+            error,
+            pause,
+        )
+        self._stopped.wait(pause)
+        return True
+
+    def _action(self) -> Action:
+        return self.cluster.action("watch", self.resource, self.namespace)
 
     def _relist(self) -> None:
         asked = time.monotonic()
@@ -172,9 +233,9 @@ class Watch:
         self.listed_at = asked
         self.error = None
         self.synced.set()
-        self.ready.set()
 
-    def _follow(self) -> None:
+    def _follow(self) -> int:
+        """Deliver the watch's events until it ends; returns how many came."""
         stream = self.cluster.watch(
             self.resource,
             self.namespace,
@@ -187,11 +248,14 @@ class Watch:
         if self._stopped.is_set():
             stream.close()
         self.error = None
+        self.ready.set()
+        events = 0
         try:
             for line in stream.lines():
                 if not line.strip():
                     continue
-                event = json.loads(line)
+                events += 1
+                event = self._event(line)
                 kind, obj = event.get("type", ""), event.get("object") or {}
                 if kind == "ERROR":
                     self._fail(obj)
@@ -204,6 +268,22 @@ class Watch:
             stream.close()
             with self._lock:
                 self._stream = None
+        return events
+
+    def _event(self, line: bytes) -> Obj:
+        """One line of the watch as an event; a cut or garbled line reconnects."""
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
+            # Resuming from the last version seen loses nothing: the event
+            # on the bad line comes again.
+            raise ClusterUnavailableError(
+                f"The API sent a line that is not a whole watch event ({len(line)} "
+                "bytes; cut off or garbled on the way)."
+            )
+        return event
 
     def _fail(self, status: Obj) -> None:
         from dh_jupyter.cluster.errors import GoneError

@@ -8,7 +8,9 @@ after that it never changes (a Job deleted later by its time-to-live does
 not turn a success into a cancellation).
 
 Waiting is a condition variable, never a polling loop: a waiter sleeps
-until the next change or its timeout.
+until the next change or its timeout. When the cluster refuses a watch the
+run needs (401, 403), waiting and reading the status raise that refusal,
+and the tracker lets go of the watches, so none is left retrying.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dh_jupyter.cluster.informer import RunInformer, RunObjects, Subscription
+from dh_jupyter.cluster.informer import RUN_KINDS, RunInformer, RunObjects, Subscription
+from dh_jupyter.errors import ClusterError
 from dh_jupyter.runs.explain import Seen, explain
 from dh_jupyter.runs.status import Phase, Status
 
@@ -70,13 +73,17 @@ class Tracker:
         """Keep the watches on this run for the duration of the block."""
         with self._changed:
             self._holders += 1
+        done = False
         try:
             self._subscribe()
             yield
+            done = True
         finally:
             with self._changed:
                 self._holders -= 1
-            self._release_if_done()
+            # After a failure (the cluster refused, the block raised) nobody
+            # may come back for the watches: let them go rather than leak.
+            self._release_if_done(failed=not done)
 
     def _subscribe(self) -> None:
         with self._changed:
@@ -91,12 +98,29 @@ class Tracker:
         if new:
             self._on_change()
 
-    def _release_if_done(self) -> None:
+    def _release_if_done(self, failed: bool = False) -> None:
         with self._changed:
-            if self._holders or self._final is None or self._subscription is None:
+            if self._holders or self._subscription is None:
+                return
+            if self._final is None and not failed and self._refusal() is None:
                 return
             subscription, self._subscription = self._subscription, None
         subscription.cancel()
+
+    def _kinds(self) -> tuple[str, ...]:
+        needs = _needs_workload(self._objects.job or {})
+        return (*RUN_KINDS, "workloads") if needs else RUN_KINDS
+
+    def _refusal(self) -> ClusterError | None:
+        """Why a watch this run needs was refused, if one was."""
+        return self.informer.failure(self._kinds())
+
+    def _raise_if_refused(self) -> None:
+        # A final status needs no watch any more: it is simply returned.
+        if self._final is None:
+            refusal = self._refusal()
+            if refusal is not None:
+                raise refusal
 
     def _on_change(self) -> None:
         objects = self.informer.objects(self.name)
@@ -204,6 +228,7 @@ class Tracker:
             if self._final is not None:
                 return self._final
         with self.following(), self._changed:
+            self._raise_if_refused()
             return self._status
 
     def objects(self) -> RunObjects:
@@ -241,6 +266,9 @@ class Tracker:
                 if left is not None and left <= 0:
                     return status
                 with self._changed:
+                    # Checked under the lock a refusal's wake-up takes, so
+                    # that wake-up cannot slip in before the wait.
+                    self._raise_if_refused()
                     if self._version == version:
                         self._changed.wait(left)
 
@@ -251,6 +279,7 @@ class Tracker:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
             while not ready(self._objects, self._final or self._status):
+                self._raise_if_refused()
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
