@@ -36,7 +36,8 @@ EXPECTED_KWARGS = {
         "mem": {"requests": "1Gi"},
         "gpu": {"limits": "1"},
     },
-    "gpu_type": GPU_MODEL,
+    # The SDK has no GPU model key; run_kwargs carries the node selector.
+    "node_selector": {"nvidia.com/gpu.product": GPU_MODEL},
     "volumes": [
         {
             "volume_type": "persistent_volume_claim",
@@ -208,7 +209,7 @@ def test_a_user_picks_resources_in_the_browser_and_the_run_succeeds(
     printed = (
         page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
     )
-    expect(printed).to_contain_text('"gpu_type"', timeout=SLOW)
+    expect(printed).to_contain_text('"node_selector"', timeout=SLOW)
     assert json.loads(printed.inner_text()) == EXPECTED_KWARGS
 
     # Submit, and follow the run to its end in the monitor.
