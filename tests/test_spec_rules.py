@@ -108,6 +108,23 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         '"500m" is 500 milli-bytes, a fraction of a byte; did you mean "500Mi"?',
     ),
     (
+        {"resources": {"mem": {"requests": "5u"}}},
+        "resources.mem.requests",
+        '"5u" is 5 micro-bytes, a fraction of a byte; memory is counted in bytes, '
+        'so write it as "5Mi" or "5Gi".',
+    ),
+    (
+        {"resources": {"mem": {"limits": "0.5n"}}},
+        "resources.mem.limits",
+        '"0.5n" is 0.5 nano-bytes, a fraction of a byte; memory is counted in '
+        'bytes, so write it as "0.5Mi" or "0.5Gi".',
+    ),
+    (
+        {"volumes": [pvc(volume_type="empty_dir", spec={"size_limit": "1m"})]},
+        "volumes[0].spec.size_limit",
+        '"1m" is 1 milli-byte, a fraction of a byte; did you mean "1Mi"?',
+    ),
+    (
         {"resources": {"cpu": {"requests": "-1"}}},
         "resources.cpu.requests",
         '"-1" is negative; a quantity must be 0 or more.',

@@ -34,6 +34,9 @@ _LOOSE = re.compile(
 )
 
 
+_FRACTIONS = {"m": "milli", "u": "micro", "n": "nano"}
+
+
 class QuantityError(ValueError):
     """A value that is not a usable quantity; the text is the user's sentence."""
 
@@ -56,11 +59,8 @@ def parse_quantity(value: object, *, memory: bool = False) -> Decimal:
     if match["sign"] == "-" and Decimal(match["number"]) != 0:
         raise QuantityError(f'"{text}" is negative; a quantity must be 0 or more.')
     suffix = match["suffix"] or ""
-    if memory and suffix in ("m", "u", "n"):
-        raise QuantityError(
-            f'"{text}" is {text[:-1]} milli-bytes, a fraction of a byte; '
-            f'did you mean "{match["number"]}Mi"?'
-        )
+    if memory and suffix in _FRACTIONS:
+        raise QuantityError(_fraction_of_a_byte(text, match["number"], suffix))
     number = Decimal(match["number"])
     if suffix in _BINARY:
         return number * _BINARY[suffix]
@@ -70,6 +70,19 @@ def parse_quantity(value: object, *, memory: bool = False) -> Decimal:
         return number * Decimal(10) ** int(suffix[1:])
     except InvalidOperation as error:  # an exponent too large to hold
         raise QuantityError(f'"{text}" is too large to be a quantity.') from error
+
+
+def _fraction_of_a_byte(text: str, number: str, suffix: str) -> str:
+    """The sentence for memory in milli-, micro- or nano-bytes."""
+    noun = "byte" if Decimal(number) == 1 else "bytes"
+    said = f'"{text}" is {number} {_FRACTIONS[suffix]}-{noun}, a fraction of a byte'
+    if suffix == "m":
+        # "m" for "M" is the mistake people really make: suggest mebibytes.
+        return f'{said}; did you mean "{number}Mi"?'
+    return (
+        f"{said}; memory is counted in bytes, so write it as "
+        f'"{number}Mi" or "{number}Gi".'
+    )
 
 
 def _explain_bad(text: str, memory: bool) -> str:
