@@ -192,7 +192,7 @@ def test_getting_a_run_that_does_not_exist_names_it(kube: Kube) -> None:
 
     assert str(raised.value) == (
         'There is no run called "dhrun-gone-xxxxx" in namespace "dh-test"; '
-        "dh_jupyter.runs() lists yours."
+        "%dhjobs lists yours, or dh_jupyter.runs.runs() from Python."
     )
 
 

@@ -3,7 +3,7 @@
 A refusal that retrying cannot cure (401, 403) must reach whoever waits on
 the run as the one-sentence error, never as a run that looks queued
 forever; and whatever went wrong, no watch may be left retrying for a run
-nobody follows any more.
+nobody follows any more. A cancel the API refused leaves the run as it was.
 """
 
 from __future__ import annotations
@@ -158,3 +158,50 @@ def test_a_first_sync_that_fails_leaves_no_watch_behind(
     listed = len(kube.calls("list", "events"))
     time.sleep(0.5)
     assert len(kube.calls("list", "events")) == listed
+
+
+def test_a_refused_cancel_leaves_the_run_going(kube: Kube) -> None:
+    run = submit(kube)
+    assert run.status.phase is Phase.QUEUED
+    kube.fail("delete", "jobs", 403)
+
+    with pytest.raises(PermissionDeniedError) as raised:
+        run.cancel()
+
+    assert str(raised.value).startswith(
+        'You may not delete jobs in namespace "dh-test"'
+    )
+    assert run.status.phase is Phase.QUEUED
+    assert not run.tracker.finished
+    assert kube.get("jobs", run.name) is not None
+    assert kube.get("configmaps", run.name) is not None
+
+
+def test_a_cancel_that_succeeds_after_a_refused_one_ends_the_run_cancelled(
+    kube: Kube,
+) -> None:
+    run = submit(kube)
+    kube.fail("delete", "jobs", 403)
+    with pytest.raises(PermissionDeniedError):
+        run.cancel()
+
+    run.cancel()
+
+    final = run.wait(timeout=TIMEOUT)
+    assert (final.phase, final.reason) == (Phase.CANCELLED, "you cancelled it")
+    assert kube.get("jobs", run.name) is None
+
+
+def test_a_cancelled_run_whose_configmap_cannot_be_deleted_is_still_cancelled(
+    kube: Kube, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = submit(kube)
+    kube.fail("delete", "configmaps", 403)
+
+    run.cancel()
+
+    assert run.status.phase is Phase.CANCELLED
+    assert kube.get("jobs", run.name) is None
+    assert f"The run {run.name} is cancelled, but its ConfigMap was not deleted" in (
+        caplog.text
+    )

@@ -329,3 +329,69 @@ def test_every_object_of_a_submission_carries_the_same_marker(kube: Kube) -> Non
         for kind in ("jobs", "configmaps")
     }
     assert len(markers) == 1
+
+
+def test_a_job_made_although_every_create_answer_was_lost_is_kept(
+    kube: Kube, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The first create makes the Job but its answer is lost; every retry
+    # then finds the API unavailable.
+    kube.drop("create", "jobs")
+    kube.fail("create", "jobs", 503, times=3)
+
+    with caplog.at_level(logging.INFO, "dh_jupyter"):
+        run = submit(kube)
+
+    assert kube.created("jobs", run.name) == 1
+    assert len(kube.calls("create", "jobs")) == 4
+    assert [call.verb for call in kube.calls(kind="jobs")][-1] == "get"
+    code_map = kube.get("configmaps", run.name)
+    assert code_map is not None
+    assert code_map["metadata"]["ownerReferences"][0]["name"] == run.name
+    assert (
+        f"The Job {run.name} was created although no answer to its create came "
+        "back; going on with it." in caplog.messages
+    )
+
+
+def test_a_job_whose_creation_cannot_be_told_keeps_its_configmap(
+    kube: Kube, caplog: pytest.LogCaptureFixture
+) -> None:
+    kube.drop("create", "jobs")
+    kube.fail("create", "jobs", 503, times=3)
+    kube.fail("get", "jobs", 503, times=4)
+
+    with pytest.raises(ClusterUnavailableError) as raised:
+        submit(kube)
+
+    own_error(raised.value)
+    assert str(raised.value).startswith("The Kubernetes API answered HTTP 503")
+    [job] = kube.items("jobs")
+    assert kube.get("configmaps", job["metadata"]["name"]) is not None
+    assert any(
+        message.startswith(f"Whether the Job {job['metadata']['name']} was created")
+        for message in caplog.messages
+    )
+
+
+def test_a_job_no_attempt_made_is_looked_for_then_cleaned_up(kube: Kube) -> None:
+    kube.fail("create", "jobs", 503, times=4)
+
+    with pytest.raises(ClusterUnavailableError):
+        submit(kube)
+
+    assert [call.verb for call in kube.calls(kind="jobs")] == ["create"] * 4 + ["get"]
+    assert kube.items("configmaps") == []
+
+
+def test_the_package_submits_and_finds_runs_again(kube: Kube) -> None:
+    import dh_jupyter
+
+    run = dh_jupyter.submit(
+        {"resources": {"cpu": "1"}}, "print(1)", backend="kubernetes"
+    )
+    again = dh_jupyter.get_run(run.name, backend="kubernetes")
+
+    assert again.name == run.name
+    assert kube.created("jobs", run.name) == 1
+    assert [listed.name for listed in dh_jupyter.runs.runs("kubernetes")] == [run.name]

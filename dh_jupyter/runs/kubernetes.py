@@ -2,9 +2,10 @@
 
 ``KubernetesBackend(config).submit(spec, code)`` creates the cell's
 ConfigMap, then its Job, then makes the Job the ConfigMap's owner, so
-deleting the Job deletes everything. The returned ``KubernetesRun`` follows
-the Job through the namespace's shared watches (``cluster.informer``) and
-explains its status in plain words (``runs.explain``).
+deleting the Job deletes everything (``runs.kubernetes_create``). The
+returned ``KubernetesRun`` follows the Job through the namespace's shared
+watches (``cluster.informer``) and explains its status in plain words
+(``runs.explain``).
 
 Runs are found again by their labels: ``runs()`` lists the current user's
 Jobs, ``get(name)`` re-attaches to one, after a kernel restart or from the
@@ -26,12 +27,13 @@ from dh_jupyter.cluster.connect import connect
 from dh_jupyter.cluster.informer import RunObjects, informer_for
 from dh_jupyter.cluster.logs import PodLog, waiting_to_start
 from dh_jupyter.config import DhJupyter, settings
-from dh_jupyter.errors import ClusterError, ConflictError, NotFoundError
+from dh_jupyter.errors import ClusterError, NotFoundError
 from dh_jupyter.manifest import JobDefaults, build_manifests, naming
 from dh_jupyter.manifest.identity import current_user
 from dh_jupyter.manifest.job import CONTAINER
 from dh_jupyter.runs.base import Backend, Run, RunInfo, StatusCallback
 from dh_jupyter.runs.explain import api_time
+from dh_jupyter.runs.kubernetes_create import create_objects
 from dh_jupyter.runs.status import Status
 from dh_jupyter.runs.tracker import Tracker, container_state, pod_named
 from dh_jupyter.spec import RunSpec
@@ -83,7 +85,6 @@ class KubernetesBackend(Backend):
         code_map, job = build_manifests(
             spec, code, name=name, defaults=self.job_defaults(spec)
         )
-        cluster = self.cluster
         namespace = self.namespace(spec)
         name = job["metadata"]["name"]
         marker = secrets.token_hex(8)
@@ -92,51 +93,7 @@ class KubernetesBackend(Backend):
             annotations = manifest["metadata"].setdefault("annotations", {})
             annotations[MARKER_ANNOTATION] = marker
 
-        try:
-            cluster.create(code_map, namespace, marker=marker)
-        except ConflictError:
-            raise _taken(name, namespace) from None
-        try:
-            created = cluster.create(job, namespace, marker=marker)
-        except ClusterError as error:
-            # Leave nothing behind for a run that never started.
-            try:
-                cluster.delete("configmaps", name, namespace)
-            except ClusterError as cleanup:
-                logger.warning(
-                    "The ConfigMap %s of a Job that could not be created was not "
-                    "deleted (%s); delete it with `kubectl delete configmap %s`.",
-                    name,
-                    cleanup,
-                    name,
-                )
-            if isinstance(error, ConflictError):
-                raise _taken(name, namespace) from None
-            raise
-
-        owner = {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "name": name,
-            "uid": created["metadata"]["uid"],
-            "controller": True,
-        }
-        try:
-            cluster.patch(
-                "configmaps",
-                name,
-                namespace,
-                {"metadata": {"ownerReferences": [owner]}},
-            )
-        except ClusterError as error:
-            # The run itself is fine; only the cleanup is at stake.
-            logger.warning(
-                "The Job %s could not be made the owner of its ConfigMap (%s); "
-                "delete the ConfigMap with `kubectl delete configmap %s` when done.",
-                name,
-                error,
-                name,
-            )
+        created = create_objects(self.cluster, code_map, job, marker)
         logger.info("Submitted the Job %s in namespace %s.", name, namespace)
         return KubernetesRun(self, created)
 
@@ -159,7 +116,7 @@ class KubernetesBackend(Backend):
         except NotFoundError:
             raise NotFoundError(
                 f'There is no run called "{name}" in namespace "{namespace}"; '
-                "dh_jupyter.runs() lists yours."
+                "%dhjobs lists yours, or dh_jupyter.runs.runs() from Python."
             ) from None
         return KubernetesRun(self, job)
 
@@ -212,16 +169,29 @@ class KubernetesRun(Run):
 
     def cancel(self) -> None:
         """Delete the Job with its Pods (and the cell's ConfigMap)."""
+        cluster = self.backend.cluster
+        # Only a deleted Job is a cancelled run: when the API refuses, the
+        # run goes on and its status must keep saying so.
+        with self.tracker.cancelling():
+            deleted = cluster.delete("jobs", self.name, self.namespace, "Background")
         self.tracker.mark_cancelled()
         with self._lock:
             readers = list(self._readers)
         for reader in readers:
             reader.close()
-        cluster = self.backend.cluster
-        deleted = cluster.delete("jobs", self.name, self.namespace, "Background")
         # The ConfigMap goes with the Job; deleting it too covers a Job that
         # never became its owner.
-        cluster.delete("configmaps", self.name, self.namespace, "Background")
+        try:
+            cluster.delete("configmaps", self.name, self.namespace, "Background")
+        except ClusterError as error:
+            logger.warning(
+                "The run %s is cancelled, but its ConfigMap was not deleted (%s); "
+                "it goes with the Job unless the Job never owned it: then delete "
+                "it with `kubectl delete configmap %s`.",
+                self.name,
+                error,
+                self.name,
+            )
         logger.info(
             "Cancelled the run %s%s.", self.name, "" if deleted else " (already gone)"
         )
@@ -293,13 +263,6 @@ class KubernetesRun(Run):
             reader.close()
             with self._lock:
                 self._readers.discard(reader)
-
-
-def _taken(name: str, namespace: str) -> ConflictError:
-    return ConflictError(
-        f'A run called "{name}" already exists in namespace "{namespace}"; pick '
-        "another name, or leave the name out to get a fresh one."
-    )
 
 
 def _more_pods_or_end(known: int) -> Callable[[RunObjects, Status], bool]:

@@ -57,6 +57,8 @@ class Tracker:
         # The seed Job was read by now; a list asked for later must hold it.
         self._seeded_at = time.monotonic()
         self._cancelled = False
+        # This process is deleting the Job: its deletion, once seen, is ours.
+        self._cancelling = False
         self._deleted = False
         self._final: Status | None = None
         self._version = 0
@@ -138,6 +140,7 @@ class Tracker:
                 # The Job was deleted (a watch saw it go, or a list made after
                 # we read it lacks it): keep what we last knew to explain it.
                 self._deleted = True
+                self._cancelled = self._cancelled or self._cancelling
                 objects = RunObjects(
                     self._objects.job,
                     objects.pods or self._objects.pods,
@@ -234,6 +237,17 @@ class Tracker:
     def objects(self) -> RunObjects:
         with self._changed:
             return self._objects
+
+    @contextlib.contextmanager
+    def cancelling(self) -> Iterator[None]:
+        """Around deleting the Job: the watch may see it go before it returns."""
+        with self._changed:
+            self._cancelling = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._cancelling = False
 
     def mark_cancelled(self) -> None:
         """This process is deleting the Job: the run ends as cancelled now."""
