@@ -15,8 +15,11 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { cellsToInsert, DHRUN_CELL } from './cells';
-import { LogsView } from './logs';
+import type { LogsView } from './logs';
+// The panel and its model are built in activate(), so they load with it.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { RunsModel } from './model';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { RunsPanel } from './panel';
 import { problemOf } from './problems';
 import { createClient } from './request';
@@ -34,6 +37,24 @@ export namespace CommandIDs {
 }
 
 const CATEGORY = 'Kubernetes runs';
+
+/**
+ * What the commands that act on one run take: its name.
+ */
+const ONE_RUN = {
+  args: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', description: 'The name of the run' }
+    },
+    required: ['name']
+  }
+};
+
+/**
+ * What the commands that take nothing take.
+ */
+const NO_ARGS = { args: { type: 'object', properties: {} } };
 
 /**
  * The panel's icon: a run (the triangle) inside a cluster's node.
@@ -87,18 +108,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Show Kubernetes Runs',
       caption: 'Show the list of your runs',
       icon: runsIcon,
+      describedBy: NO_ARGS,
       execute: () => shell.activateById(panel.id)
     });
 
     commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh Kubernetes Runs',
+      describedBy: NO_ARGS,
       execute: () => model.refresh()
     });
 
     commands.addCommand(CommandIDs.openLogs, {
       label: args => (args.name ? `Logs of ${args.name}` : 'Open Run Logs'),
-      execute: args => {
+      describedBy: ONE_RUN,
+      execute: async args => {
         const name = String(args.name ?? '');
+        // Log tabs are opened later, if ever: their code loads then.
+        const { LogsView } = await import('./logs');
         const open = logs.find(tab => tab.content.runName === name);
         if (open) {
           shell.activateById(open.id);
@@ -148,6 +174,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     commands.addCommand(CommandIDs.cancel, {
       label: args => (args.name ? `Cancel ${args.name}` : 'Cancel Run'),
+      describedBy: ONE_RUN,
       execute: args => {
         const name = String(args.name ?? '');
         return confirmThen(
@@ -162,6 +189,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     commands.addCommand(CommandIDs.remove, {
       label: args => (args.name ? `Delete ${args.name}` : 'Delete Run'),
+      describedBy: ONE_RUN,
       execute: args => {
         const name = String(args.name ?? '');
         return confirmThen(
@@ -179,6 +207,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Insert a %%dhrun Cell',
       caption: 'Insert a cell that runs as a Kubernetes Job',
       icon: runsIcon,
+      describedBy: NO_ARGS,
       isEnabled: () => !!notebooks?.currentWidget?.content.model,
       execute: () => {
         const current = notebooks?.currentWidget;
