@@ -107,16 +107,16 @@ def test_the_form_is_one_vbox_of_stock_widgets_with_a_tab_per_section() -> None:
         ({}, ["Resources", "Volumes", "Environment", "Scheduling", "Job"]),
         (
             {("cpu", "requests"): "lots"},
-            ["⚠ Resources (1 problem)", "Volumes", "Environment", "Scheduling", "Job"],
+            ["⚠ Resources (1)", "Volumes", "Environment", "Scheduling", "Job"],
         ),
         (
             {("cpu", "requests"): "lots", ("mem", "limits"): "64GB", "retries": "x"},
             [
-                "⚠ Resources (2 problems)",
+                "⚠ Resources (2)",
                 "Volumes",
                 "Environment",
                 "Scheduling",
-                "⚠ Job (1 problem)",
+                "⚠ Job (1)",
             ],
         ),
     ],
@@ -138,7 +138,7 @@ def test_a_tab_title_says_how_many_problems_its_hidden_fields_have(
 def test_a_tab_title_loses_its_mark_once_the_problem_is_fixed() -> None:
     picker = make()
     picker.volumes.volumes.add()
-    assert picker.tabs.get_title(1) == "⚠ Volumes (3 problems)"
+    assert picker.tabs.get_title(1) == "⚠ Volumes (3)"
 
     picker.volumes.volumes.rows[0].remove_button.click()
 

@@ -428,10 +428,9 @@ class ResourcePicker(widgets.VBox):
             field = field_for(error.field, by_path, fields)
             if field is not None:
                 counts[section_of[id(field)]] += 1
+        # Short enough for a tab (about 140 px wide) to show it whole.
         titles = tuple(
-            f"⚠ {section.title} ({count} problem{'' if count == 1 else 's'})"
-            if count
-            else section.title
+            f"⚠ {section.title} ({count})" if count else section.title
             for section, count in zip(self.sections, counts, strict=True)
         )
         if tuple(self.tabs.titles) != titles:
