@@ -161,6 +161,80 @@ def test_a_memory_hog_is_stopped_and_reported_like_oomkilled(in_child: bool) -> 
     assert "more than the memory limit of 100Mi" in notes(run)
 
 
+# A cell that fills an in-memory empty dir, 8 MiB at a time, then lingers
+# (or ends at once): tmpfs files are memory, as a pod's memory cgroup counts.
+SHM_FILLER = """
+import os, time
+with open(os.path.join({mount!r}, "fill"), "wb") as out:
+    for _ in range({chunks}):
+        out.write(b"x" * (8 * 2**20))
+        out.flush()
+        time.sleep({pause})
+print("the filler finished", flush=True)
+time.sleep({linger})
+"""
+
+
+@pytest.mark.parametrize(
+    ("chunks", "pause", "linger"),
+    [(100, 0.01, 30), (25, 0, 0)],
+    ids=["while-it-runs", "a-quick-cell-that-ends-at-once"],
+)
+def test_files_in_an_in_memory_empty_dir_count_towards_the_memory_limit(
+    tmp_path: Path, chunks: int, pause: float, linger: int
+) -> None:
+    if not Path("/dev/shm").is_dir():
+        pytest.skip("this machine has no /dev/shm")
+    mount = tmp_path / "fast"
+    run = submit(
+        {
+            "resources": {"mem": {"limits": "100Mi"}},
+            "timeout": 120,
+            "volumes": [
+                {
+                    "volume_type": "empty_dir",
+                    "name": "fast",
+                    "mount_path": str(mount),
+                    "spec": {"medium": "Memory"},
+                }
+            ],
+        },
+        SHM_FILLER.format(mount=str(mount), chunks=chunks, pause=pause, linger=linger),
+    )
+
+    status = finished(run)
+
+    assert status.phase is Phase.FAILED
+    assert status.reason == (
+        "the cell ran out of memory and was killed (its limit is 100Mi)"
+    )
+    assert "its processes and in-memory empty dirs used" in notes(run)
+    assert "its files count towards the memory limit" in notes(run)
+    if linger:
+        assert "the filler finished" not in output(run)
+
+
+def test_files_within_the_memory_limit_leave_the_cell_alone(tmp_path: Path) -> None:
+    mount = tmp_path / "fast"
+    run = submit(
+        {
+            "resources": {"mem": {"limits": "200Mi"}},
+            "volumes": [
+                {
+                    "volume_type": "empty_dir",
+                    "name": "fast",
+                    "mount_path": str(mount),
+                    "spec": {"medium": "Memory"},
+                }
+            ],
+        },
+        SHM_FILLER.format(mount=str(mount), chunks=4, pause=0, linger=0),
+    )
+
+    assert finished(run).phase is Phase.SUCCEEDED
+    assert output(run) == "the filler finished"
+
+
 def test_a_cell_within_its_memory_limit_is_left_alone() -> None:
     run = submit(
         {"resources": {"mem": {"limits": "300Mi"}}},

@@ -137,7 +137,10 @@ def test_an_empty_dir_is_a_fresh_writable_folder_removed_after_the_run(
     assert listing == "[]"
     assert not Path(real).exists()
     assert not mount.exists()
-    assert "its size_limit 1Gi is not enforced here" in notes(run)
+    assert (
+        "its size_limit 1Gi is enforced as the kubelet does: the run is evicted if "
+        "the folder grows past it (checked every 2 s)."
+    ) in notes(run)
 
 
 def test_a_run_reads_finished_only_once_its_links_and_scratch_are_gone(
@@ -172,6 +175,59 @@ def test_a_run_reads_finished_only_once_its_links_and_scratch_are_gone(
 
     assert run.status.phase is Phase.SUCCEEDED
     assert seen_at_the_end == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("medium", "linger"),
+    [("", 30), ("", 0), ("Memory", 30)],
+    ids=["on-disk", "a-quick-cell-that-ends-at-once", "in-memory"],
+)
+def test_an_empty_dir_past_its_size_limit_is_evicted(
+    local_settings: DhJupyter, tmp_path: Path, medium: str, linger: int
+) -> None:
+    mount = tmp_path / "scratch"
+    spec = {"size_limit": "10Mi", **({"medium": medium} if medium else {})}
+    run = submit(
+        {"timeout": 120, "volumes": [volume("empty_dir", "tmp", mount, **spec)]},
+        f"""
+        import time
+        open({str(mount / "big")!r}, "wb").write(b"x" * (30 * 2**20))
+        print("written", flush=True)
+        time.sleep({linger})
+        print("still going")
+        """,
+    )
+
+    status = finished(run)
+
+    assert status.phase is Phase.FAILED
+    assert status.reason == (
+        'it was evicted: usage of the empty_dir volume "tmp" exceeds its '
+        'size_limit "10Mi"'
+    )
+    assert status.hint == (
+        'Give it more room: set volumes[0].spec.size_limit to "20Mi" or more, or '
+        "make the cell write less there."
+    )
+    assert "stopped: the empty_dir volume tmp holds 30 MiB, more than its " in notes(
+        run
+    )
+    if linger:
+        assert "still going" not in output(run)
+    assert not mount.exists()
+
+
+def test_an_empty_dir_within_its_size_limit_is_left_alone(
+    local_settings: DhJupyter, tmp_path: Path
+) -> None:
+    mount = tmp_path / "scratch"
+    run = submit(
+        {"volumes": [volume("empty_dir", "tmp", mount, size_limit="10Mi")]},
+        f"open({str(mount / 'small')!r}, 'wb').write(b'x' * 2**20); print('ok')",
+    )
+
+    assert finished(run).phase is Phase.SUCCEEDED
+    assert output(run) == "ok"
 
 
 def test_an_in_memory_empty_dir_lives_in_dev_shm(

@@ -43,13 +43,22 @@ _LAUNCH_WINDOW = 60.0
 
 @dataclass(frozen=True)
 class Mount:
-    """A local folder made visible at a volume's mount path."""
+    """A local folder made visible at a volume's mount path.
+
+    An empty dir's folder is the run's own (``scratch``): made at the start,
+    removed at the end, and watched against its ``size_limit`` (in bytes,
+    ``size_text`` as written) and, ``in_memory``, against the memory limit.
+    """
 
     field: str
     link: str
     target: str
     fix: str
     scratch: bool = False
+    volume: str = ""
+    size_limit: int | None = None
+    size_text: str = ""
+    in_memory: bool = False
 
 
 @dataclass(frozen=True)

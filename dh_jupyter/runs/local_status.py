@@ -103,6 +103,28 @@ def out_of_memory(limit: str, started: datetime | None, finished: datetime) -> S
     )
 
 
+def evicted(
+    volume: str,
+    limit: str,
+    field: str,
+    started: datetime | None,
+    finished: datetime,
+) -> Status:
+    """The status of a run stopped because an empty dir grew past its size_limit.
+
+    Worded as the kubelet's eviction of such a pod reads on a cluster.
+    """
+    return Status(
+        Phase.FAILED,
+        f'it was evicted: usage of the empty_dir volume "{volume}" exceeds its '
+        f'size_limit "{limit}"',
+        f'Give it more room: set {field} to "{doubled(limit)}" or more, or make '
+        "the cell write less there.",
+        started=started,
+        finished=finished,
+    )
+
+
 def deadline_exceeded(
     timeout: int, started: datetime | None, finished: datetime
 ) -> Status:

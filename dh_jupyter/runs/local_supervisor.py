@@ -13,18 +13,25 @@ Limits, and why they are enforced this way:
 - CPU: the supervisor pins itself to the planned cores before starting the
   cell, so the cell and everything it starts inherit them.
 - Memory: the supervisor measures, every 100 ms (every 20 ms past half the
-  limit), the proportional memory of every process below it, and kills them
-  all the moment the total passes the limit; the run then reads
-  ``OOMKilled``. This was chosen over ``RLIMIT_AS``, which limits address
-  space rather than memory (Python, BLAS and CUDA reserve far more than they
-  use, so honest cells would fail) and applies per process, not to the
-  whole tree; and over cgroups, which most laptops and containers do not
-  let a user create. Its known limit: memory allocated faster than the
-  polling interval may exceed the limit for a moment before the kill.
+  limit), the proportional memory of every process below it, plus the files
+  in the run's in-memory empty dirs (a memory cgroup charges tmpfs too; see
+  ``local_usage``), and kills them all the moment the total passes the
+  limit; the run then reads ``OOMKilled``. This was chosen over
+  ``RLIMIT_AS``, which limits address space rather than memory (Python,
+  BLAS and CUDA reserve far more than they use, so honest cells would fail)
+  and applies per process, not to the whole tree; and over cgroups, which
+  most laptops and containers do not let a user create. Its known limits:
+  memory allocated faster than the polling interval may exceed the limit
+  for a moment before the kill, and files the cell writes to the shared
+  ``/dev/shm`` outside its own empty dirs cannot be told from other
+  programs' files, so they are not counted.
 - The tree: the supervisor makes itself a child subreaper, so processes the
   cell starts and abandons stay below it, are counted, and are stopped with
   the cell; when the cell's main process ends, any of them still running is
   killed, as a container's are.
+- An empty dir's ``size_limit``: its folder is walked every few seconds,
+  and a run whose folder grows past it is stopped and reported evicted, as
+  the kubelet evicts such a pod.
 - Timeout: counted from the supervisor's start across all attempts, as
   ``activeDeadlineSeconds`` is; the cell gets SIGTERM, then SIGKILL after a
   grace period.
@@ -60,6 +67,7 @@ from pathlib import Path
 
 from dh_jupyter.runs import local_mounts, local_proc, local_status
 from dh_jupyter.runs.local_state import Plan, RunFolder, now
+from dh_jupyter.runs.local_usage import Excess, UsageWatch
 from dh_jupyter.runs.status import Phase, Status
 
 log = logging.getLogger(__name__)
@@ -84,6 +92,7 @@ class Supervisor:
         self.child_code: int | None = None
         # Readable whenever a signal arrives; see ``listen_for_signals``.
         self.wakeup: int | None = None
+        self.usage = UsageWatch(self.plan, _POLL, _POLL_NEAR_LIMIT)
 
     def run(self) -> Status:
         """Run every attempt the plan allows; the final status."""
@@ -138,6 +147,10 @@ class Supervisor:
         finally:
             # When the main process ends, so does everything it left behind.
             self.kill_tree()
+        if stopped is None:
+            # A quick cell may fill an empty dir between two looks: one more.
+            excess = self.usage.check(os.getpid(), last=True)
+            stopped = None if excess is None else self.stop_for(excess)
         if stopped is not None:
             return stopped
         assert self.child_code is not None
@@ -161,23 +174,22 @@ class Supervisor:
                 status = local_status.deadline_exceeded(timeout, self.started, now())
                 self.terminate(status.reason)
                 return status
-            if self.plan.memory_limit is None:
-                self.pause(_POLL)
-                continue
-            used = local_proc.memory_in_use(local_proc.descendants(os.getpid()))
-            if used > self.plan.memory_limit:
-                return self.out_of_memory(used)
-            near = used > self.plan.memory_limit / 2
-            self.pause(_POLL_NEAR_LIMIT if near else _POLL)
+            excess = self.usage.check(os.getpid())
+            if excess is not None:
+                return self.stop_for(excess)
+            self.pause(self.usage.pause)
 
-    def out_of_memory(self, used: int) -> Status:
-        """Kill the cell at once, as the kernel's OOM killer would in a pod."""
+    def stop_for(self, excess: Excess) -> Status:
+        """Kill the cell at once, as a pod's OOM killer or the kubelet's eviction."""
         self.kill_tree()
+        self.folder.append_log(excess.line)
+        if excess.mount is not None:
+            mount = excess.mount
+            field = mount.field.removesuffix(".mount_path") + ".spec.size_limit"
+            return local_status.evicted(
+                mount.volume, mount.size_text, field, self.started, now()
+            )
         text = self.plan.memory_text or str(self.plan.memory_limit)
-        self.folder.append_log(
-            f"stopped: its processes used {used / 2**20:.0f} MiB, more than the "
-            f"memory limit of {text}."
-        )
         return local_status.out_of_memory(text, self.started, now())
 
     def pause(self, seconds: float) -> None:

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dh_jupyter.runs.local_state import Mount
+from dh_jupyter.runs.local_usage import FOLDER_CHECK_SECONDS
 from dh_jupyter.spec import RunSpec, Volume
 from dh_jupyter.spec.keys import Problems, at
+from dh_jupyter.spec.quantity import parse_quantity
 
 if TYPE_CHECKING:
     from dh_jupyter.config import DhJupyter
@@ -45,7 +47,8 @@ def plan_volumes(
             # --shm: this machine's own shared memory is already there.
             notes.append(
                 f"volume {volume.name}: this machine's own /dev/shm is used as it "
-                "is, shared with other programs and with no size limit."
+                "is, shared with other programs, with no size limit, and what the "
+                "cell writes there does not count towards its memory limit."
             )
             continue
         if volume.volume_type == "empty_dir":
@@ -113,12 +116,24 @@ def plan_volumes(
 
 
 def _empty_dir(volume: Volume, folder: Path, path_field: str) -> Mount:
-    if _in_memory(volume):
+    in_memory = _in_memory(volume)
+    if in_memory:
         target = _SHM / f"dh-jupyter-{folder.name}-{volume.name}"
     else:
         target = folder / "scratch" / volume.name
     fix = "choose a mount path in a folder you can write"
-    return Mount(path_field, volume.mount_path, str(target), fix, scratch=True)
+    size_text = str(volume.spec.get("size_limit") or "")
+    return Mount(
+        path_field,
+        volume.mount_path,
+        str(target),
+        fix,
+        scratch=True,
+        volume=volume.name,
+        size_limit=int(parse_quantity(size_text, memory=True)) if size_text else None,
+        size_text=size_text,
+        in_memory=in_memory,
+    )
 
 
 def _is_machine_shm(mount_path: str) -> bool:
@@ -140,12 +155,17 @@ def _empty_dir_note(volume: Volume, mount: Mount) -> str:
     )
     if volume.spec.get("medium") == "Memory":
         note += (
-            " (in memory, under /dev/shm)"
-            if mount.target.startswith(str(_SHM))
+            " (in memory, under /dev/shm; its files count towards the memory "
+            "limit, as on a cluster)"
+            if mount.in_memory
             else " (on disk: this machine has no /dev/shm to write)"
         )
-    if volume.spec.get("size_limit"):
-        note += f"; its size_limit {volume.spec['size_limit']} is not enforced here"
+    if mount.size_limit is not None:
+        note += (
+            f"; its size_limit {mount.size_text} is enforced as the kubelet does: "
+            f"the run is evicted if the folder grows past it (checked every "
+            f"{FOLDER_CHECK_SECONDS:g} s)"
+        )
     return note + "."
 
 
