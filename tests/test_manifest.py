@@ -229,18 +229,41 @@ def test_configured_defaults_apply_when_the_spec_is_silent() -> None:
     }
 
 
-def test_gpu_type_that_contradicts_the_node_selector_is_refused() -> None:
-    spec = RunSpec.from_dict(
-        {"gpu_type": "a100", "node_selector": {"nvidia.com/gpu.product": "v100"}}
-    )
-
+def test_gpu_type_that_contradicts_the_node_selector_is_refused_when_read() -> None:
     with pytest.raises(SpecError) as caught:
-        build_job(spec, "")
+        RunSpec.from_dict(
+            {"gpu_type": "a100", "node_selector": {"nvidia.com/gpu.product": "v100"}}
+        )
 
     assert str(caught.value) == (
         'gpu_type: "a100" contradicts node_selector "nvidia.com/gpu.product": '
         '"v100"; keep one of them.'
     )
+
+
+def test_gpu_type_that_contradicts_a_configured_label_is_refused_when_built() -> None:
+    defaults = JobDefaults(gpu_product_label="amd.com/gpu.product")
+    spec = RunSpec.from_dict(
+        {"gpu_type": "mi300", "node_selector": {"amd.com/gpu.product": "mi250"}}
+    )
+
+    with pytest.raises(SpecError) as caught:
+        build_manifests(spec, "", defaults=defaults)
+
+    assert str(caught.value) == (
+        'gpu_type: "mi300" contradicts node_selector "amd.com/gpu.product": '
+        '"mi250"; keep one of them.'
+    )
+
+
+def test_gpu_type_equal_to_the_node_selector_is_one_selector() -> None:
+    spec = RunSpec.from_dict(
+        {"gpu_type": "a100", "node_selector": {"nvidia.com/gpu.product": "a100"}}
+    )
+
+    pod = build_job(spec, "")["spec"]["template"]["spec"]
+
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.product": "a100"}
 
 
 def test_a_bad_job_name_is_refused() -> None:

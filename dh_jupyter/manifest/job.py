@@ -20,6 +20,7 @@ from dh_jupyter.errors import CellTooLargeError
 from dh_jupyter.manifest import naming
 from dh_jupyter.manifest.identity import current_notebook, current_user
 from dh_jupyter.spec import RunSpec, SpecError
+from dh_jupyter.spec.labels import GPU_PRODUCT_LABEL, gpu_type_conflict
 from dh_jupyter.spec.names import dns_label
 from dh_jupyter.spec.parse import RESERVED_PATH
 from dh_jupyter.spec.render import toleration_to_dict
@@ -44,7 +45,7 @@ class JobDefaults:
     namespace: str = ""
     ttl: int = 24 * 3600
     gpu_resource: str = "nvidia.com/gpu"
-    gpu_product_label: str = "nvidia.com/gpu.product"
+    gpu_product_label: str = GPU_PRODUCT_LABEL
 
 
 def build_manifests(
@@ -153,15 +154,12 @@ def _pod_spec(spec: RunSpec, name: str, defaults: JobDefaults) -> dict[str, Any]
     }
 
     node_selector = dict(spec.node_selector)
+    label = defaults.gpu_product_label
+    # The spec checked the default label; only the Job knows the configured one.
+    if problem := gpu_type_conflict(spec.gpu_type, node_selector, label):
+        raise SpecError("gpu_type", problem)
     if spec.gpu_type:
-        chosen = node_selector.get(defaults.gpu_product_label, spec.gpu_type)
-        if chosen != spec.gpu_type:
-            raise SpecError(
-                "gpu_type",
-                f'"{spec.gpu_type}" contradicts node_selector '
-                f'"{defaults.gpu_product_label}": "{chosen}"; keep one of them.',
-            )
-        node_selector[defaults.gpu_product_label] = spec.gpu_type
+        node_selector[label] = spec.gpu_type
     if node_selector:
         pod["nodeSelector"] = node_selector
     if spec.tolerations:

@@ -16,6 +16,22 @@ from dh_jupyter.spec.keys import Problems, at, read_keys
 from dh_jupyter.spec.values import show
 
 RESERVED_LABEL_PREFIXES = ("dh-jupyter.io/", "app.kubernetes.io/managed-by")
+# The node label that names a GPU model unless an administrator configures
+# another one (``DhJupyter.gpu_product_label``).
+GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
+
+
+def gpu_type_conflict(
+    gpu_type: str | None, node_selector: Mapping[str, str], label: str
+) -> str | None:
+    """The sentence when ``gpu_type`` and the node selector ask for two models."""
+    chosen = node_selector.get(label)
+    if gpu_type is None or chosen is None or chosen == gpu_type:
+        return None
+    return (
+        f'"{gpu_type}" contradicts node_selector "{label}": "{chosen}"; '
+        "keep one of them."
+    )
 
 
 def read_pairs(

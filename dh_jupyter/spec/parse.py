@@ -19,7 +19,12 @@ from dh_jupyter.spec.affinity import read_affinity
 from dh_jupyter.spec.environment import read_env
 from dh_jupyter.spec.errors import SpecError
 from dh_jupyter.spec.keys import Problems, read_keys
-from dh_jupyter.spec.labels import RESERVED_LABEL_PREFIXES, read_pairs
+from dh_jupyter.spec.labels import (
+    GPU_PRODUCT_LABEL,
+    RESERVED_LABEL_PREFIXES,
+    gpu_type_conflict,
+    read_pairs,
+)
 from dh_jupyter.spec.model import (
     RESOURCE_KINDS,
     Resource,
@@ -143,6 +148,13 @@ def parse_spec(value: object) -> RunSpec:
             ),
         )
     )
+    # The configured GPU product label is only known when the Job is built,
+    # where manifest checks it; the default label is checked here, so the
+    # common case is refused as soon as it is written, in every surface.
+    if problem := gpu_type_conflict(
+        spec.gpu_type, spec.node_selector, GPU_PRODUCT_LABEL
+    ):
+        problems.add("gpu_type", problem)
     problems.raise_if_any()
     return spec
 
