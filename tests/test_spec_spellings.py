@@ -8,6 +8,7 @@ import pytest
 
 from dh_jupyter import RunSpec, SpecError
 from dh_jupyter.spec import Resource
+from dh_jupyter.spec.parse import TOP_LEVEL_KEYS
 
 
 def test_envs_is_the_newer_spelling_of_env() -> None:
@@ -207,3 +208,17 @@ def test_a_typo_is_answered_in_its_own_spelling(
 
     assert caught.value.field == field
     assert str(caught.value).endswith(f"did you mean {suggestion}?")
+
+
+@pytest.mark.parametrize("key", TOP_LEVEL_KEYS)
+def test_none_means_not_set_for_every_top_level_key(key: str) -> None:
+    spec = RunSpec.from_dict({key: None})
+
+    assert spec == RunSpec()
+    assert spec.to_dict() == {}
+
+
+def test_env_set_to_none_beside_envs_is_not_a_conflict() -> None:
+    spec = RunSpec.from_dict({"env": None, "envs": [{"name": "A", "value": "1"}]})
+
+    assert spec.env == {"A": "1"}

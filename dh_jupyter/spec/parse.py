@@ -98,6 +98,9 @@ def parse_spec(value: object) -> RunSpec:
             f"a run spec must be a dict such as {{'resources': ...}}, not {value!r}.",
         )
     found = read_keys(value, TOP_LEVEL_KEYS, "", problems)
+    # None means "not set" for every key, as the SDK's keyword defaults do.
+    for key in [key for key, item in found.items() if item is None]:
+        del found[key]
     if "env" in found and "envs" in found:
         problems.add("envs", 'both "env" and "envs" are given; keep one of them.')
     env_key = "envs" if "envs" in found else "env"
@@ -109,7 +112,7 @@ def parse_spec(value: object) -> RunSpec:
             tolerations=read_tolerations(found.get("tolerations", []), problems),
             affinity=(
                 read_affinity(found["affinity"], "affinity", problems)
-                if found.get("affinity") is not None
+                if "affinity" in found
                 else None
             ),
             labels=read_pairs(found.get("labels", {}), "labels", "name", problems),
