@@ -94,18 +94,47 @@ def test_a_cpu_limit_pins_the_process_to_that_many_whole_cores(limit: str) -> No
     )
     run = submit(
         {"resources": {"cpu": {"limits": limit}}},
-        "import os; print(len(os.sched_getaffinity(0)))",
+        """
+        import os
+        print(len(os.sched_getaffinity(0)))
+        print(os.environ["OMP_NUM_THREADS"], os.environ["MKL_NUM_THREADS"],
+              os.environ["OPENBLAS_NUM_THREADS"])
+        """,
     )
 
     finished(run)
 
-    assert output(run) == str(expected)
+    assert output(run) == f"{expected}\n{expected} {expected} {expected}"
     said = notes(run)
     assert f"cpu limit {limit}:" in said
     if expected >= available:
         assert "so the run may use all of them" in said
-    elif limit in ("500m", "1.5"):
+    if limit in ("500m", "1.5") and expected <= available:
+        # Rounding up is said, even when it reaches all of the cores.
         assert f"so {limit} was rounded up to {expected}" in said
+    assert (
+        f"OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS set to {expected}"
+    ) in said
+
+
+def test_thread_counts_the_user_set_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    run = submit(
+        {
+            "resources": {"cpu": {"limits": "1"}},
+            "env": [{"name": "OMP_NUM_THREADS", "value": "4"}],
+        },
+        """
+        import os
+        print(os.environ["OMP_NUM_THREADS"], os.environ["MKL_NUM_THREADS"],
+              os.environ["OPENBLAS_NUM_THREADS"])
+        """,
+    )
+
+    finished(run)
+
+    assert output(run) == "4 3 1"
+    assert "OMP_NUM_THREADS, MKL_NUM_THREADS kept as you set them." in notes(run)
 
 
 def test_a_child_process_inherits_the_pinned_cores() -> None:

@@ -81,7 +81,7 @@ def test_a_claim_mapped_to_a_folder_is_visible_at_its_mount_path(
     assert (data / "hello.txt").exists()
 
 
-def test_a_read_only_claim_is_said_not_enforced(
+def test_a_read_only_claim_is_refused_naming_the_field_and_the_fix(
     local_settings: DhJupyter, data: Path, tmp_path: Path
 ) -> None:
     local_settings.local_volumes = {"pvc:datasets": str(data)}
@@ -93,10 +93,17 @@ def test_a_read_only_claim_is_said_not_enforced(
         read_only=True,
     )
 
-    run = submit({"volumes": [spec]}, "pass")
+    error = refusal({"volumes": [spec]})
 
-    finished(run)
-    assert "read_only is not enforced here" in notes(run)
+    assert error.field == "volumes[0].spec.read_only"
+    assert error.problem == (
+        f"true cannot be honoured here: the local backend shows {data} through a "
+        "link and cannot make it read-only for the cell, so the cell could change "
+        'your files; remove read_only (":ro") to let it write there, or run it on '
+        "a cluster (--backend kubernetes)."
+    )
+    assert not (tmp_path / "ro").exists()
+    assert dh_jupyter.runs.runs(backend="local") == []
 
 
 def test_a_config_map_mapped_to_a_folder_shows_its_keys_as_files(

@@ -85,6 +85,56 @@ def test_a_cpu_limit_becomes_whole_cores_and_says_how_it_rounded(
     )
 
 
+def test_a_fraction_rounded_up_to_every_core_says_it_rounded() -> None:
+    two_cores = Machine(cores=(0, 1), memory=8 * GIB)
+
+    made = plan({"resources": {"cpu": {"limits": "1.5"}}}, two_cores)
+
+    assert made.cores == (0, 1)
+    assert (
+        "cpu limit 1.5: this machine gives the kernel 2 cores, so the run may use "
+        "all of them (0, 1); a process can only be pinned to whole cores, so 1.5 "
+        "was rounded up to 2."
+    ) in made.notes
+
+
+@pytest.mark.parametrize(
+    ("environ", "env", "expected", "kept"),
+    [
+        ({}, [], {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}, ""),
+        (
+            {"OMP_NUM_THREADS": "8"},
+            [{"name": "MKL_NUM_THREADS", "value": "1"}],
+            {"OMP_NUM_THREADS": "8", "MKL_NUM_THREADS": "1"},
+            "OMP_NUM_THREADS, MKL_NUM_THREADS kept as you set them.",
+        ),
+    ],
+    ids=["set-to-the-cores", "kept-as-the-user-set-them"],
+)
+def test_a_cpu_limit_sets_the_thread_counts_of_numerical_libraries(
+    environ: dict[str, str],
+    env: list[dict[str, str]],
+    expected: dict[str, str],
+    kept: str,
+) -> None:
+    made = plan(
+        {"resources": {"cpu": {"limits": "1500m"}}, "env": env},
+        environ={"PATH": "/usr/bin", **environ},
+    )
+
+    assert made.env["OPENBLAS_NUM_THREADS"] == "2"
+    for name, value in expected.items():
+        assert made.env[name] == value
+    assert any("os.cpu_count() still counts all" in note for note in made.notes)
+    assert (kept in made.notes) if kept else not any("kept as" in n for n in made.notes)
+
+
+def test_without_a_cpu_limit_thread_counts_are_left_alone() -> None:
+    made = plan({"resources": {"cpu": {"requests": "1"}}})
+
+    assert "OMP_NUM_THREADS" not in made.env
+
+
 def test_cores_other_live_runs_are_pinned_to_are_avoided() -> None:
     made = plan({"resources": {"cpu": {"limits": "2"}}}, busy={0: 2, 1: 1})
 

@@ -5,13 +5,17 @@ decision, and no field is dropped without a word:
 
 - honoured: ``env``; ``secrets`` and volumes through the local mappings in
   configuration (``c.DhJupyter.local_secrets``, ``local_volumes``); empty
-  dirs (a fresh folder, in ``/dev/shm`` for ``medium: Memory``); the CPU
-  limit (pinned to whole cores); the memory limit (watched); GPUs (when this
-  machine has NVIDIA GPUs, through ``CUDA_VISIBLE_DEVICES``); ``timeout``;
-  ``retries``; ``ttl`` (the run's folder is removed that long after it ends);
+  dirs (a fresh folder, in ``/dev/shm`` for ``medium: Memory``, with its
+  ``size_limit`` enforced by eviction); the CPU limit (pinned to whole
+  cores, rounded up and said so, with the thread counts of numerical
+  libraries set to match); the memory limit (watched, in-memory empty dirs
+  included); GPUs (when this machine has NVIDIA GPUs free of other live
+  runs, through ``CUDA_VISIBLE_DEVICES``); ``timeout``; ``retries``;
+  ``ttl`` (the run's folder is removed that long after it ends);
 - refused, with one sentence naming the field and the fix: a GPU this machine
-  does not have, a request larger than the machine, a secret or volume with
-  no local mapping, and limits this operating system cannot enforce;
+  does not have (or that other runs hold), a request larger than the
+  machine, a secret or volume with no local mapping, a ``read_only`` claim,
+  and limits this operating system cannot enforce;
 - accepted and said ignored, in the run's output: fields that choose or
   order cluster nodes (tolerations, affinity, node selector, GPU model,
   priority class, queue), the image and its pull secrets, the service
@@ -51,6 +55,9 @@ if TYPE_CHECKING:
 # matplotlib's inline backend only works inside a kernel.
 _KERNEL_ONLY = ("JPY_PARENT_PID", "JPY_INTERRUPT_EVENT")
 _CLUSTER = "run it on a cluster (--backend kubernetes)"
+# The variables OpenMP, MKL and OpenBLAS (NumPy, SciPy, PyTorch's CPU code)
+# size their thread pools by.
+_THREAD_COUNTS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def make_plan(
@@ -88,6 +95,8 @@ def make_plan(
     for values in plan_secrets(spec, config, problems, notes):
         env.update(values)
     env["PYTHONUNBUFFERED"] = "1"
+    if cores is not None:
+        env.update(_thread_counts(len(cores), env, spec, notes))
     env.update(spec.env)
     env.update(gpu_env)
     # Set last, so every process of the run is found by it (``local_proc.tagged``).
@@ -135,11 +144,17 @@ def _cores(
     cores = tuple(sorted(ranked[: min(wanted, available)]))
     listed = ", ".join(str(core) for core in cores)
     if wanted >= available:
-        notes.append(
+        note = (
             f"cpu limit {limit}: this machine gives the kernel {available} "
             f"{plural(available, 'core')}, so the run may use all of them "
-            f"({listed})."
+            f"({listed})"
         )
+        if amount != wanted and wanted == available:
+            note += (
+                f"; a process can only be pinned to whole cores, so {limit} was "
+                f"rounded up to {wanted}"
+            )
+        notes.append(note + ".")
     elif amount != wanted:
         notes.append(
             f"cpu limit {limit}: pinned to {wanted} {plural(wanted, 'core')} "
@@ -152,6 +167,27 @@ def _cores(
             f"({listed})."
         )
     return cores
+
+
+def _thread_counts(
+    count: int, env: Mapping[str, str], spec: RunSpec, notes: list[str]
+) -> dict[str, str]:
+    """Tell numerical libraries how many cores the run has, unless the user did."""
+    # They size their thread pools by os.cpu_count(), which still counts every
+    # core of the machine; too many threads on few cores run slower, not faster.
+    given = {name: str(count) for name in _THREAD_COUNTS}
+    kept = [name for name in _THREAD_COUNTS if name in env or name in spec.env]
+    for name in kept:
+        del given[name]
+    if given:
+        notes.append(
+            f"{', '.join(given)} set to {count}, the run's cores; os.cpu_count() "
+            "still counts all of this machine's cores, and a cell can undo the "
+            "pinning (os.sched_setaffinity)."
+        )
+    if kept:
+        notes.append(f"{', '.join(kept)} kept as you set them.")
+    return given
 
 
 def _memory(

@@ -6,7 +6,10 @@ local folders (keyed ``pvc:CLAIM`` and ``configmap:NAME``, like the
 ``c.DhJupyter.local_secrets``, and an empty dir to a fresh folder of the run
 (under ``/dev/shm`` for ``medium: Memory``). This module only decides, and
 refuses with the exact configuration line to add; ``local_mounts`` makes
-the links when the run starts.
+the links when the run starts. A ``read_only`` claim is refused: a link
+cannot make a folder read-only for one process (a bind mount would, and it
+needs privileges), and changing the permissions of the user's own data is
+not dh-jupyter's to do.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from dh_jupyter.config import DhJupyter
 
 _SHM = Path("/dev/shm")
+_CLUSTER = "run it on a cluster (--backend kubernetes)"
 
 
 def plan_volumes(
@@ -105,11 +109,19 @@ def plan_volumes(
             f'{what} to it: c.DhJupyter.{trait} = {{"{key}": '
             f'"{volume.mount_path}"}}'
         )
-        mounts.append(Mount(path_field, volume.mount_path, str(target), fix))
-        note = f"volume {volume.name}: {target} at {volume.mount_path}"
         if volume.spec.get("read_only"):
-            note += " (read_only is not enforced here; take care not to write)"
-        notes.append(note + ".")
+            # A link shows the folder as it is; making it read-only for the
+            # cell alone takes a bind mount, which needs privileges.
+            problems.add(
+                at(where, "spec.read_only"),
+                f"true cannot be honoured here: the local backend shows {target} "
+                "through a link and cannot make it read-only for the cell, so "
+                'the cell could change your files; remove read_only (":ro") '
+                f"to let it write there, or {_CLUSTER}.",
+            )
+            continue
+        mounts.append(Mount(path_field, volume.mount_path, str(target), fix))
+        notes.append(f"volume {volume.name}: {target} at {volume.mount_path}.")
 
     _no_nesting(mounts, problems)
     return mounts
