@@ -98,7 +98,9 @@ def test_full_spec_renders_objects_the_api_schema_accepts(version: str) -> None:
 
 
 def test_every_field_lands_where_kubernetes_reads_it() -> None:
-    job = build_job(RunSpec.from_dict(FULL_SPEC), "print('hi')", name="dhrun-t-abcde")
+    job = build_job(
+        RunSpec.from_dict(FULL_SPEC), "print('hi')", job_name="dhrun-t-abcde"
+    )
     pod = job["spec"]["template"]["spec"]
     cell = container(job)
 
@@ -163,7 +165,7 @@ def test_every_object_carries_the_labels_that_find_it_again() -> None:
     config_map, job = build_manifests(
         RunSpec(),
         "print(1)",
-        name="dhrun-a-bcdef",
+        job_name="dhrun-a-bcdef",
         user="ada@example.com",
         notebook="work/Train model.ipynb",
     )
@@ -184,7 +186,7 @@ def test_every_object_carries_the_labels_that_find_it_again() -> None:
 
 def test_the_cell_travels_in_a_config_map_the_job_mounts() -> None:
     code = "import os\nprint(os.getcwd())\n"
-    config_map, job = build_manifests(RunSpec(), code, name="dhrun-a-bcdef")
+    config_map, job = build_manifests(RunSpec(), code, job_name="dhrun-a-bcdef")
     pod = job["spec"]["template"]["spec"]
 
     assert config_map["metadata"]["name"] == "dhrun-a-bcdef"
@@ -266,6 +268,57 @@ def test_gpu_type_equal_to_the_node_selector_is_one_selector() -> None:
     assert pod["nodeSelector"] == {"nvidia.com/gpu.product": "a100"}
 
 
-def test_a_bad_job_name_is_refused() -> None:
-    with pytest.raises(SpecError, match=r'^name: "Bad_Name" is not a valid name'):
-        build_job(RunSpec(), "", name="Bad_Name")
+def test_a_bad_exact_job_name_is_refused() -> None:
+    with pytest.raises(SpecError, match=r'^job_name: "Bad_Name" is not a valid name'):
+        build_job(RunSpec(), "", job_name="Bad_Name")
+
+
+@pytest.mark.parametrize(
+    ("name", "notebook", "expected"),
+    [
+        ("custom", "", r"dhrun-custom-[a-z0-9]{5}"),
+        ("Train ResNet", "work/a.ipynb", r"dhrun-train-resnet-[a-z0-9]{5}"),
+        (None, "work/Train Model.ipynb", r"dhrun-train-model-[a-z0-9]{5}"),
+        (None, "analysis.v2.ipynb", r"dhrun-analysis-v2-[a-z0-9]{5}"),
+        (None, "", r"dhrun-cell-[a-z0-9]{5}"),
+    ],
+)
+def test_name_is_the_readable_part_and_the_notebook_is_the_default(
+    name: str | None, notebook: str, expected: str
+) -> None:
+    config_map, job = build_manifests(RunSpec(), "", name=name, notebook=notebook)
+
+    assert re.fullmatch(expected, job["metadata"]["name"])
+    assert config_map["metadata"]["name"] == job["metadata"]["name"]
+    assert job["metadata"]["labels"]["dh-jupyter.io/run"] == job["metadata"]["name"]
+
+
+def test_build_job_names_the_run_after_the_kernels_notebook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/ada/work/Fine tune.ipynb")
+
+    job = build_job(RunSpec(), "print(1)")
+
+    assert re.fullmatch(r"dhrun-fine-tune-[a-z0-9]{5}", job["metadata"]["name"])
+
+
+def test_build_job_name_is_the_readable_part_too() -> None:
+    job = build_job(RunSpec(), "x", name="custom")
+
+    assert re.fullmatch(r"dhrun-custom-[a-z0-9]{5}", job["metadata"]["name"])
+
+
+def test_a_name_without_letters_or_digits_is_refused() -> None:
+    with pytest.raises(SpecError) as caught:
+        build_job(RunSpec(), "", name="!!!")
+
+    assert str(caught.value) == (
+        'name: "!!!" has no letters or digits to name the Job by; give a name '
+        'such as "train".'
+    )
+
+
+def test_a_name_and_an_exact_job_name_together_are_a_mistake() -> None:
+    with pytest.raises(TypeError, match="either name or job_name"):
+        build_job(RunSpec(), "", name="a", job_name="dhrun-a-bcdef")

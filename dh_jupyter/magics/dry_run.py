@@ -42,7 +42,7 @@ def job_yaml(
     defaults, namespace, said = _defaults(backend, spec, config)
 
     try:
-        manifests = build_manifests(spec, cell, name=name, defaults=defaults)
+        manifests = build_manifests(spec, cell, job_name=name, defaults=defaults)
     except SpecError as error:
         raise UsageError(str(error)) from None
 

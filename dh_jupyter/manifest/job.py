@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import sys
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from dh_jupyter.errors import CellTooLargeError
@@ -53,15 +54,21 @@ def build_manifests(
     code: str,
     *,
     name: str | None = None,
+    job_name: str | None = None,
     user: str | None = None,
     notebook: str | None = None,
     defaults: JobDefaults = JobDefaults(),
 ) -> list[dict[str, Any]]:
     """The objects of one run, in the order to create them: ConfigMap, Job.
 
-    ``name`` is the exact Job name (a fresh ``dhrun-cell-xxxxx`` if not
-    given); ``user`` and ``notebook`` label every object so the run can be
-    found again, and default to this kernel's.
+    ``name`` is the readable part of the Job's name, as ``%%dhrun --name``
+    is: ``name="Train ResNet"`` makes ``dhrun-train-resnet-x7k2p``. Without
+    it the notebook's file name is the readable part (``train.ipynb`` makes
+    ``dhrun-train-…``), or ``cell`` when the kernel has no notebook.
+    ``job_name`` is instead an exact name made earlier, for callers that
+    must know it before building (a retried create asks for the same name);
+    give one or the other. ``user`` and ``notebook`` label every object so
+    the run can be found again, and default to this kernel's.
     """
     size = len(code.encode("utf-8"))
     if size > MAX_CODE_BYTES:
@@ -70,12 +77,10 @@ def build_manifests(
             "KiB a Job can carry; move the code into a module on a volume and "
             "import it from a short cell."
         )
-    name = name or naming.job_name()
-    if problem := dns_label(name):
-        raise SpecError("name", problem)
-
     user = current_user() if user is None else user
     notebook = current_notebook() if notebook is None else notebook
+    name = _job_name(name, job_name, notebook)
+
     labels = {
         naming.MANAGED_BY: naming.MANAGER,
         naming.USER_LABEL: naming.label_value(user),
@@ -104,13 +109,40 @@ def build_manifests(
     return [code_map, job]
 
 
-def build_job(spec: RunSpec, code: str, *, name: str | None = None) -> dict[str, Any]:
+def build_job(
+    spec: RunSpec,
+    code: str,
+    *,
+    name: str | None = None,
+    job_name: str | None = None,
+) -> dict[str, Any]:
     """The ``batch/v1`` Job of one run, as a plain dict.
 
-    The cell's code ships in a ConfigMap of the same name, which
-    ``build_manifests`` returns together with this Job.
+    ``name`` is the readable part of the Job's name (``dhrun-<name>-<random>``;
+    the notebook's file name when not given) and ``job_name`` an exact name,
+    as in ``build_manifests``. The cell's code ships in a ConfigMap of the
+    same name, which ``build_manifests`` returns together with this Job.
     """
-    return build_manifests(spec, code, name=name)[-1]
+    return build_manifests(spec, code, name=name, job_name=job_name)[-1]
+
+
+def _job_name(name: str | None, job_name: str | None, notebook: str) -> str:
+    """The Job's name: ``job_name`` as given, or a fresh one from ``name``."""
+    if name and job_name:
+        raise TypeError("give either name or job_name, not both.")
+    if job_name:
+        if problem := dns_label(job_name):
+            raise SpecError("job_name", problem)
+        return job_name
+    if name:
+        if not naming.slug(name):
+            raise SpecError(
+                "name",
+                f'"{name}" has no letters or digits to name the Job by; give a '
+                'name such as "train".',
+            )
+        return naming.job_name(name)
+    return naming.job_name(PurePosixPath(notebook).stem)
 
 
 def _copy(metadata: dict[str, Any]) -> dict[str, Any]:

@@ -83,7 +83,7 @@ class KubernetesBackend(Backend):
         """Create the cell's ConfigMap and Job; return the run at once."""
         # Checks the cell's size and the spec before anything is sent.
         code_map, job = build_manifests(
-            spec, code, name=name, defaults=self.job_defaults(spec)
+            spec, code, job_name=name, defaults=self.job_defaults(spec)
         )
         namespace = self.namespace(spec)
         name = job["metadata"]["name"]

@@ -27,7 +27,7 @@ PREVIEW_CODE = "# the cell's code"
 def job_yaml(spec: RunSpec, defaults: JobDefaults, code: str = "") -> str:
     """The YAML of the Job ``spec`` and ``code`` become."""
     manifests = build_manifests(
-        spec, code or PREVIEW_CODE, name=PREVIEW_NAME, defaults=defaults
+        spec, code or PREVIEW_CODE, job_name=PREVIEW_NAME, defaults=defaults
     )
     text: str = yaml.safe_dump(manifests[-1], sort_keys=False, width=80)
     return text
