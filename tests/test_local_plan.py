@@ -221,6 +221,92 @@ def test_the_gpu_given_reaches_the_cells_process(
     assert list(run.logs())[-1] == "0,1"
 
 
+@pytest.mark.parametrize(
+    ("asked", "busy", "given", "problem"),
+    [
+        ("1", {"0": "dhrun-a"}, "1", None),
+        ("2", {}, "0,1", None),
+        (
+            "2",
+            {"0": "dhrun-a"},
+            None,
+            '"2" GPUs asked for, but this machine has 1 free of its 2 (local runs '
+            "hold the others: dhrun-a); wait until they end (%dhcancel stops one), "
+            "ask for at most 1, or run it on a cluster (--backend kubernetes).",
+        ),
+        (
+            "1",
+            {"0": "dhrun-a", "1": "dhrun-b"},
+            None,
+            '"1" GPU asked for, but this machine has 0 free of its 2 (local runs '
+            "hold the others: dhrun-a, dhrun-b); wait until they end (%dhcancel "
+            "stops one) or run it on a cluster (--backend kubernetes).",
+        ),
+    ],
+    ids=["the-free-one", "all-free", "too-few-free", "none-free"],
+)
+def test_a_gpu_another_live_run_holds_is_not_given_again(
+    asked: str, busy: dict[str, str], given: str | None, problem: str | None
+) -> None:
+    spec = RunSpec.from_dict({"resources": {"gpu": {"limits": asked}}})
+
+    def made() -> Plan:
+        return make_plan(
+            spec,
+            DhJupyter(),
+            folder=Path("/nonexistent/dhrun-test"),
+            machine=TWO_GPUS,
+            busy_gpus=busy,
+            environ={},
+        )
+
+    if problem is None:
+        assert made().env["CUDA_VISIBLE_DEVICES"] == given
+        assert made().gpus == tuple(given.split(","))
+        return
+    with pytest.raises(SpecError) as caught:
+        made()
+    assert caught.value.field == "resources.gpu.limits"
+    assert caught.value.problem == problem
+
+
+def test_concurrent_gpu_runs_get_different_gpus_and_the_third_is_refused(
+    local_settings: DhJupyter, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # This machine has no GPU, so it is described as one that has two.
+    here = Machine.here()
+    with_gpus = Machine(cores=here.cores, memory=here.memory, gpus=("0", "1"))
+    monkeypatch.setattr(Machine, "here", classmethod(lambda cls: with_gpus))
+    go = tmp_path / "go"
+    waiting = (
+        "import os, time\n"
+        "print(os.environ['CUDA_VISIBLE_DEVICES'], flush=True)\n"
+        f"while not os.path.exists({str(go)!r}):\n"
+        "    time.sleep(0.02)\n"
+    )
+    gpu = {"resources": {"gpu": {"limits": "1"}}, "timeout": 120}
+
+    first = dh_jupyter.runs.submit(gpu, waiting, backend="local")
+    second = dh_jupyter.runs.submit(gpu, waiting, backend="local")
+    with pytest.raises(SpecError) as caught:
+        dh_jupyter.runs.submit(gpu, waiting, backend="local")
+    go.touch()
+    first.wait(timeout=120)
+    second.wait(timeout=120)
+    after = dh_jupyter.runs.submit(
+        gpu, "import os; print(os.environ['CUDA_VISIBLE_DEVICES'])", backend="local"
+    )
+    after.wait(timeout=120)
+
+    seen = {list(run.logs())[-1] for run in (first, second)}
+    assert seen == {"0", "1"}
+    assert caught.value.problem.startswith(
+        '"1" GPU asked for, but this machine has 0 free of its 2 (local runs hold '
+        f"the others: {', '.join(sorted([first.name, second.name]))});"
+    )
+    assert list(after.logs())[-1] == "0"
+
+
 def test_gpus_are_found_through_nvidia_smi(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

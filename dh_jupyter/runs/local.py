@@ -26,6 +26,8 @@ that works here imports the same modules on a cluster.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
@@ -101,34 +103,40 @@ class LocalBackend(Backend):
         if (self.root / name).exists():
             raise _taken(name)
 
-        plan = make_plan(
-            spec,
-            self.config,
-            folder=self.root / name,
-            machine=Machine.here(),
-            busy=self._busy_cores(),
-        )
-        try:
-            folder = RunFolder.create(self.root, name)
-        except FileExistsError:
-            raise _taken(name) from None
-
         process: subprocess.Popen[bytes] | None = None
+        folder: RunFolder | None = None
         try:
-            folder.code_path.write_text(code, encoding="utf-8")
-            folder.write_info(
-                {
-                    "name": name,
-                    "backend": self.name,
-                    "user": current_user(),
-                    "notebook": notebook,
-                    "created": now().isoformat(),
-                    "resources": container_resources(spec, self.config.gpu_resource),
-                    "ttl": spec.ttl if spec.ttl is not None else self.config.ttl,
-                    "spec": spec.to_dict(),
-                    "plan": plan.record(),
-                }
-            )
+            # One submit at a time decides who holds which GPU, until its
+            # record (which says so) is written.
+            with self._allocating():
+                plan = make_plan(
+                    spec,
+                    self.config,
+                    folder=self.root / name,
+                    machine=Machine.here(),
+                    busy=self._busy_cores(),
+                    busy_gpus=self._busy_gpus(),
+                )
+                try:
+                    folder = RunFolder.create(self.root, name)
+                except FileExistsError:
+                    raise _taken(name) from None
+                folder.code_path.write_text(code, encoding="utf-8")
+                folder.write_info(
+                    {
+                        "name": name,
+                        "backend": self.name,
+                        "user": current_user(),
+                        "notebook": notebook,
+                        "created": now().isoformat(),
+                        "resources": container_resources(
+                            spec, self.config.gpu_resource
+                        ),
+                        "ttl": spec.ttl if spec.ttl is not None else self.config.ttl,
+                        "spec": spec.to_dict(),
+                        "plan": plan.record(),
+                    }
+                )
             folder.update(local_status.starting())
             folder.append_log(*plan.notes)
             local_mounts.acquire(folder, plan.mounts)
@@ -139,8 +147,9 @@ class LocalBackend(Backend):
             # Nothing of a run that could not start is left behind.
             if process is not None:
                 _stop_supervisor(process)
-            local_mounts.release(folder)
-            shutil.rmtree(folder.path, ignore_errors=True)
+            if folder is not None:
+                local_mounts.release(folder)
+                shutil.rmtree(folder.path, ignore_errors=True)
             raise
         log.info("Started the local run %s (supervisor %s).", name, process.pid)
         return LocalRun(folder, process)
@@ -182,14 +191,44 @@ class LocalBackend(Backend):
     def _busy_cores(self) -> dict[int, int]:
         """How many live local runs are pinned to each core."""
         busy: dict[int, int] = {}
+        for folder in self._live():
+            for core in folder.info()["plan"].get("cores") or ():
+                busy[core] = busy.get(core, 0) + 1
+        return busy
+
+    def _busy_gpus(self) -> dict[str, str]:
+        """The live local run holding each GPU that one holds."""
+        return {
+            gpu: folder.name
+            for folder in self._live()
+            for gpu in folder.info()["plan"].get("gpus") or ()
+        }
+
+    def _live(self) -> Iterator[RunFolder]:
+        """The folders of the runs that still hold what they were given."""
         if not self.root.is_dir():
-            return busy
+            return
         for path in self.root.iterdir():
             folder = RunFolder(path)
-            if folder.exists() and folder.holds_resources():
-                for core in folder.info()["plan"].get("cores") or ():
-                    busy[core] = busy.get(core, 0) + 1
-        return busy
+            try:
+                if not (folder.exists() and folder.holds_resources()):
+                    continue
+                folder.info()
+            except FileNotFoundError:
+                # Removed meanwhile, by another process listing expired runs.
+                continue
+            yield folder
+
+    @contextlib.contextmanager
+    def _allocating(self) -> Iterator[None]:
+        """Hold the state folder's lock for handing out cores and GPUs."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.root / "allocate.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class LocalRun(Run):

@@ -67,13 +67,15 @@ def make_plan(
     folder: Path,
     machine: Machine,
     busy: Mapping[int, int] | None = None,
+    busy_gpus: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Plan:
     """The plan of ``spec`` on ``machine``, or ``SpecError`` with every refusal.
 
     ``folder`` is the run's folder-to-be (empty dirs go under it); ``busy``
     counts, per core, the live local runs pinned to it, so a new run prefers
-    free cores.
+    free cores; ``busy_gpus`` names, per GPU, the live local run holding it:
+    cores are shared when they must be, GPUs never are.
     """
     problems = Problems()
     notes = [
@@ -89,7 +91,7 @@ def make_plan(
 
     cores = _cores(spec, machine, busy or {}, problems, notes)
     memory_limit = _memory(spec, machine, problems, notes)
-    gpu_env = _gpus(spec, machine, problems, notes)
+    gpu_env = _gpus(spec, machine, busy_gpus or {}, problems, notes)
     _requests_fit(spec, machine, problems, notes)
     mounts = plan_volumes(spec, config, folder, problems, notes)
     for values in plan_secrets(spec, config, problems, notes):
@@ -109,6 +111,7 @@ def make_plan(
         cwd=os.getcwd(),
         env=env,
         cores=cores,
+        gpus=tuple(filter(None, gpu_env.get("CUDA_VISIBLE_DEVICES", "").split(","))),
         memory_limit=memory_limit,
         memory_text=spec.resources.mem.limits,
         timeout=spec.timeout,
@@ -219,7 +222,11 @@ def _memory(
 
 
 def _gpus(
-    spec: RunSpec, machine: Machine, problems: Problems, notes: list[str]
+    spec: RunSpec,
+    machine: Machine,
+    busy: Mapping[str, str],
+    problems: Problems,
+    notes: list[str],
 ) -> dict[str, str]:
     asked = spec.resources.gpu.limits or spec.resources.gpu.requests
     count = int(asked) if asked else 0
@@ -253,7 +260,20 @@ def _gpus(
             f"{_CLUSTER}.",
         )
         return {}
-    chosen = ",".join(machine.gpus[:count])
+    # A GPU is one run's at a time, as a device plugin gives it to one pod.
+    free = [gpu for gpu in machine.gpus if gpu not in busy]
+    if count > len(free):
+        holders = ", ".join(sorted({busy[gpu] for gpu in machine.gpus if gpu in busy}))
+        fewer = f", ask for at most {len(free)}," if free else ""
+        problems.add(
+            field_name,
+            f'"{asked}" {plural(count, "GPU")} asked for, but this machine has '
+            f"{len(free)} free of its {len(machine.gpus)} (local runs hold the "
+            f"others: {holders}); wait until they end (%dhcancel stops one)"
+            f"{fewer} or {_CLUSTER}.",
+        )
+        return {}
+    chosen = ",".join(free[:count])
     notes.append(f"gpu {count}: CUDA_VISIBLE_DEVICES={chosen}.")
     return {"CUDA_VISIBLE_DEVICES": chosen}
 

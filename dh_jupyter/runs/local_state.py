@@ -69,6 +69,8 @@ class Plan:
     cwd: str
     env: Mapping[str, str] = field(repr=False)
     cores: tuple[int, ...] | None = None
+    # The GPUs the run holds (CUDA_VISIBLE_DEVICES entries), so others do not.
+    gpus: tuple[str, ...] = ()
     memory_limit: int | None = None
     memory_text: str | None = None
     timeout: int | None = None
@@ -89,6 +91,7 @@ class Plan:
         values["mounts"] = tuple(Mount(**mount) for mount in values["mounts"])
         values["notes"] = tuple(values["notes"])
         values["cores"] = tuple(values["cores"]) if values["cores"] else None
+        values["gpus"] = tuple(values.get("gpus") or ())
         return cls(env=env, **values)
 
 
