@@ -7,7 +7,10 @@ will do) and run ``pytest -m cluster tests/test_real_cluster.py``. Optional:
 is cancelled at its end, so the namespace is left as it was.
 
 What a real cluster cannot be made to do on demand (a 403, a dropped
-connection) is covered by the emulator tests only.
+connection) is covered by the emulator tests only. The refusals it can be
+made to give are here: a 404 namespace, a 409 name, a 422 manifest (sent
+through the cluster layer as it is, since the spec layer catches every 422
+it can before anything is sent).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from typing import Any
 import pytest
 
 from dh_jupyter.cluster.connect import forget_connections
+from dh_jupyter.cluster.errors import RejectedSpecError
 from dh_jupyter.cluster.informer import stop_all
 from dh_jupyter.cluster.inventory import Inventory
 from dh_jupyter.config import DhJupyter
-from dh_jupyter.errors import ClusterError, NotFoundError
+from dh_jupyter.errors import ClusterError, ConflictError, NotFoundError
+from dh_jupyter.manifest import build_manifests
 from dh_jupyter.runs.kubernetes import KubernetesBackend, KubernetesRun
 from dh_jupyter.runs.status import Phase, Status
 from dh_jupyter.spec import RunSpec
@@ -48,18 +53,48 @@ class Runs:
     def __init__(self, config: DhJupyter) -> None:
         self.backend = KubernetesBackend(config)
         self.made: list[KubernetesRun] = []
+        self.claims: list[str] = []
 
-    def submit(self, code: str, **spec: Any) -> KubernetesRun:
+    def submit(self, code: str, name: str | None = None, **spec: Any) -> KubernetesRun:
         spec.setdefault("image", IMAGE)
-        run = self.backend.submit(RunSpec.from_dict(spec), code)
+        run = self.backend.submit(RunSpec.from_dict(spec), code, name=name)
         self.made.append(run)
         return run
+
+    def claim(self, name: str, storage_class: str) -> None:
+        """A PersistentVolumeClaim of ``storage_class``, deleted at the end."""
+        from kubernetes import client
+
+        core = client.CoreV1Api(self.backend.cluster.connection.api)
+        core.create_namespaced_persistent_volume_claim(
+            self.backend.namespace(),
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": name},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": storage_class,
+                    "resources": {"requests": {"storage": "1Mi"}},
+                },
+            },
+        )
+        self.claims.append(name)
 
     def cleanup(self) -> None:
         for run in self.made:
             # Already gone, or its namespace too: nothing left to clean.
             with contextlib.suppress(ClusterError):
                 run.cancel()
+        if self.claims:
+            from kubernetes import client
+
+            core = client.CoreV1Api(self.backend.cluster.connection.api)
+            for name in self.claims:
+                with contextlib.suppress(Exception):  # already gone is fine
+                    core.delete_namespaced_persistent_volume_claim(
+                        name, self.backend.namespace()
+                    )
 
 
 @pytest.fixture
@@ -231,3 +266,112 @@ def test_the_pickers_lookups_read_the_cluster(real: Runs) -> None:
     assert isinstance(inventory.config_maps(), list)
     assert all(isinstance(name, str) for name in inventory.secrets())
     assert isinstance(inventory.local_queues(), list)
+
+
+def unique(prefix: str) -> str:
+    """A name no earlier test run left behind."""
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def test_a_namespace_that_does_not_exist_is_named(real: Runs) -> None:
+    namespace = unique("dh-jupyter-test-missing")
+
+    with pytest.raises(NotFoundError) as raised:
+        real.submit("print(1)", namespace=namespace)
+
+    assert str(raised.value) == (
+        f'The namespace "{namespace}" does not exist; set namespace in the run spec '
+        "or c.DhJupyter.namespace to a namespace you can use."
+    )
+
+
+def test_a_name_already_taken_is_a_conflict_and_the_first_run_is_untouched(
+    real: Runs,
+) -> None:
+    name = unique("dh-jupyter-test-taken")
+    first = real.submit("import time\ntime.sleep(300)", name=name)
+
+    with pytest.raises(ConflictError) as raised:
+        real.submit("print('second')", name=name)
+
+    namespace = real.backend.namespace()
+    assert str(raised.value) == (
+        f'A run called "{name}" already exists in namespace "{namespace}"; pick '
+        "another name, or leave the name out to get a fresh one."
+    )
+    # The refused submission deleted nothing of the first run's.
+    code_map = real.backend.cluster.get("configmaps", name, namespace)
+    assert code_map["data"]["cell.py"] == "import time\ntime.sleep(300)"
+    assert not first.status.phase.finished
+
+
+def test_a_manifest_the_api_rejects_names_the_run_spec_field(real: Runs) -> None:
+    # The spec layer refuses a bad label before sending; the API's own 422 is
+    # reached by sending a Job with one through the cluster layer as it is.
+    spec = RunSpec.from_dict({"image": IMAGE})
+    _, job = build_manifests(spec, "print(1)", name=unique("dh-jupyter-422"))
+    job["metadata"]["labels"]["team"] = "-not-a-label-"
+    cluster, namespace = real.backend.cluster, real.backend.namespace()
+    name = job["metadata"]["name"]
+
+    try:
+        with pytest.raises(RejectedSpecError) as raised:
+            cluster.create(job, namespace)
+    finally:
+        # Should the API take it after all, it must not stay behind.
+        with contextlib.suppress(ClusterError):
+            cluster.delete("jobs", name, namespace)
+
+    assert "labels" in raised.value.fields
+    assert str(raised.value).startswith(
+        'The cluster rejected the Job: labels: Invalid value: "-not-a-label-"'
+    )
+
+
+def test_an_image_that_does_not_exist_backs_off_and_says_so(real: Runs) -> None:
+    image = f"dh-jupyter.invalid/does-not-exist:{uuid.uuid4().hex[:6]}"
+    run = real.submit("print(1)", image=image)
+
+    status = until(run, lambda status: status.reason.endswith("; retrying"))
+
+    # ImagePullBackOff, after the first ErrImagePull; the registry's own
+    # words in between vary with the container runtime.
+    assert status.phase is Phase.PENDING
+    assert status.reason.startswith(f'the image "{image}" cannot be pulled')
+    assert status.reason.endswith("; retrying")
+    assert status.hint == (
+        "Check image (name and tag); for a private registry, add its pull secret "
+        "to image_pull_secrets."
+    )
+
+
+def test_a_claim_that_is_never_bound_is_named(real: Runs) -> None:
+    claim = unique("dh-jupyter-test-unbound")
+    real.claim(claim, storage_class=unique("dh-jupyter-no-such-class"))
+    volume = {
+        "volume_type": "persistent_volume_claim",
+        "name": "data",
+        "mount_path": "/data",
+        "spec": {"claim_name": claim},
+    }
+    run = real.submit("print(1)", volumes=[volume])
+
+    status = until(run, lambda status: "not bound" in status.reason)
+
+    assert (status.phase, status.reason, status.hint) == (
+        Phase.PENDING,
+        f'the PersistentVolumeClaim "{claim}" is not bound to a volume yet',
+        "It binds once a volume is provisioned for it; if it stays unbound, ask an "
+        "administrator about its storage class, or use another claim.",
+    )
+
+
+def test_more_memory_than_any_node_has_is_explained(real: Runs) -> None:
+    run = real.submit("print(1)", resources={"mem": {"requests": "1000Ti"}})
+
+    status = until(run, lambda status: "free memory" in status.reason)
+
+    assert status.phase is Phase.PENDING
+    assert status.reason.startswith("no node can take it: ")
+    assert "free memory" in status.reason
+    assert "resources.mem.requests" in status.hint
