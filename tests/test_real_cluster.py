@@ -309,7 +309,7 @@ def test_a_manifest_the_api_rejects_names_the_run_spec_field(real: Runs) -> None
     # The spec layer refuses a bad label before sending; the API's own 422 is
     # reached by sending a Job with one through the cluster layer as it is.
     spec = RunSpec.from_dict({"image": IMAGE})
-    _, job = build_manifests(spec, "print(1)", name=unique("dh-jupyter-422"))
+    _, job = build_manifests(spec, "print(1)", job_name=unique("dh-jupyter-422"))
     job["metadata"]["labels"]["team"] = "-not-a-label-"
     cluster, namespace = real.backend.cluster, real.backend.namespace()
     name = job["metadata"]["name"]
