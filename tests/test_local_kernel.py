@@ -127,6 +127,7 @@ def test_dhrun_runs_cells_locally_with_every_honoured_field(kernel_env: Path) ->
     secret = kernel_env / "api.env"
     secret.write_text("API_TOKEN=never-printed\n")
     mount = kernel_env / "mnt" / "data"
+    scratch = kernel_env / "scratch"
 
     cells = execute(
         notebook(
@@ -153,11 +154,22 @@ def test_dhrun_runs_cells_locally_with_every_honoured_field(kernel_env: Path) ->
                 "%%dhrun --backend local --toleration gpu:NoSchedule --queue team-a\n"
                 "print('ran anyway')"
             ),
+            (
+                f"%%dhrun --backend local --volume pvc:datasets:{mount}:ro\n"
+                "print('never')",
+                RAISES,
+            ),
+            (
+                f"%%dhrun --backend local --volume emptydir:{scratch}:10Mi\n"
+                f"open('{scratch}/big', 'wb').write(b'x' * 30 * 2**20)",
+                RAISES,
+            ),
         ),
         kernel_env,
     )
 
-    first, second, hog, timeout, broken, mounted, gpu, ignored = cells[1:]
+    first, second, hog, timeout, broken, mounted, gpu, ignored = cells[1:9]
+    read_only, evicted = cells[9:]
     assert text(first).startswith(
         "No Kubernetes cluster is configured (no service account, no kubeconfig), "
         "so cells run on this machine with the local backend.\n"
@@ -195,6 +207,19 @@ def test_dhrun_runs_cells_locally_with_every_honoured_field(kernel_env: Path) ->
         "cluster's nodes, and this machine is the only one."
     ) in text(ignored)
     assert "ran anyway" in text(ignored)
+
+    assert text(read_only) == (
+        "UsageError: volumes[0].spec.read_only: true cannot be honoured here: the "
+        f"local backend shows {data} through a link and cannot make it read-only "
+        'for the cell, so the cell could change your files; remove read_only (":ro")'
+        " to let it write there, or run it on a cluster (--backend kubernetes).\n"
+    )
+    assert error(evicted)[0] == "RunFailedError"
+    assert "failed in" in error(evicted)[1]
+    assert ": it was evicted: usage of the empty_dir volume " in error(evicted)[1]
+    assert (
+        'exceeds its size_limit "10Mi". Give it more room: set ' in (error(evicted)[1])
+    )
 
 
 def test_dhjobs_dhlogs_and_dhcancel_work_on_local_runs(kernel_env: Path) -> None:
