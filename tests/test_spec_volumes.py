@@ -98,6 +98,22 @@ CASES: list[tuple[str, list[Any], list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "a missing key in camelCase input",
+        [{"volumeType": "empty_dir", "name": "a"}],
+        [("volumes[0].mountPath", '"mountPath" is required and is missing.')],
+    ),
+    (
+        "a missing spec key in camelCase input",
+        [{"volumeType": "secret", "name": "a", "mountPath": "/a", "spec": {}}],
+        [
+            (
+                "volumes[0].spec.secretName",
+                'a secret volume needs "spec.secretName", the name of the object '
+                "in Kubernetes; add it.",
+            )
+        ],
+    ),
+    (
         "one path with and without a trailing slash",
         [pvc(mount_path="/x"), pvc(name="more", mount_path="/x/")],
         [

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dh_jupyter.spec import names
-from dh_jupyter.spec.keys import Found, Problems, at, closest, read_keys
+from dh_jupyter.spec.keys import Found, Problems, Style, at, closest, read_keys
 from dh_jupyter.spec.model import VOLUME_TYPES, Volume
 from dh_jupyter.spec.quantity import QuantityError, parse_quantity
 from dh_jupyter.spec.values import is_list, show, text
@@ -90,16 +90,19 @@ def _volume(item: object, path: str, problems: Problems) -> Volume | None:
     found = read_keys(
         item, ("volume_type", "name", "mount_path", "spec"), path, problems
     )
+    # A missing key is named in the spelling of the keys the user did write.
+    style = Style(camel=False).within(item)
     for required in ("volume_type", "name", "mount_path"):
         if required not in found:
-            problems.add(
-                at(path, required), f'"{required}" is required and is missing.'
-            )
+            spelled = style.spell(required)
+            problems.add(at(path, spelled), f'"{spelled}" is required and is missing.')
 
     volume_type = _volume_type(found, problems)
     name = _name(found, problems)
     mount_path = _mount_path(found, problems)
-    spec = _volume_spec(volume_type, found.get("spec", {}), found.at("spec"), problems)
+    spec = _volume_spec(
+        volume_type, found.get("spec", {}), found.at("spec"), style, problems
+    )
     if volume_type is None:
         return None
     return Volume(volume_type, name or "", mount_path or "", spec)
@@ -192,7 +195,11 @@ def normal_mount_path(mount_path: str) -> str:
 
 
 def _volume_spec(
-    volume_type: str | None, value: object, path: str, problems: Problems
+    volume_type: str | None,
+    value: object,
+    path: str,
+    style: Style,
+    problems: Problems,
 ) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         problems.add(
@@ -207,9 +214,10 @@ def _volume_spec(
     found = read_keys(value, VOLUME_SPEC_KEYS[volume_type], path, problems)
     required = _REQUIRED_SPEC_KEY.get(volume_type)
     if required and required not in found:
+        spelled = style.within(value).spell(required)
         problems.add(
-            at(path, required),
-            f'a {volume_type} volume needs "spec.{required}", the name of the '
+            at(path, spelled),
+            f'a {volume_type} volume needs "spec.{spelled}", the name of the '
             "object in Kubernetes; add it.",
         )
     spec: dict[str, Any] = {}
