@@ -2,12 +2,15 @@
 
 Every surface (the magic's flags, the picker's form, a DigitalHub SDK dict)
 becomes a ``RunSpec``, and only a ``RunSpec`` becomes a Job. Instances are
-immutable and always valid: ``RunSpec.from_dict``, the constructor and
+frozen and always valid: ``RunSpec.from_dict``, the constructor and
 ``dataclasses.replace`` all run the same checks in ``parse`` and raise
-``SpecError``, and the mappings a spec holds are its own copies, never the
-caller's dicts; ``to_dict`` and the Job hand out fresh copies in turn, so
-changing what went in or came out never changes the spec. Nothing here
-knows about Kubernetes objects; ``manifest`` does.
+``SpecError``. The mappings a spec holds are its own copies, never the
+caller's dicts, and ``to_dict`` and the Job hand out fresh copies in turn,
+so changing what went in or came out never changes the spec. Those mappings
+are plain dicts, so that they print, compare and dump as YAML like any
+other; they are there to be read, and changing one in place is the one way
+around the checks. Nothing here knows about Kubernetes objects;
+``manifest`` does.
 """
 
 from __future__ import annotations
