@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fixtures.kube import Kube
 
-from dh_jupyter.cluster import detect, notebook_pod
+from dh_jupyter.cluster import detect, errors, notebook_pod
 from dh_jupyter.manifest.job import default_image
 from dh_jupyter.runs.kubernetes import KubernetesBackend
 from dh_jupyter.spec import RunSpec
@@ -70,3 +70,14 @@ def test_an_unreadable_pod_falls_back_to_the_python_image(kube: Kube) -> None:
     kube.delete("pods", "jupyter-ada")
 
     assert image_of(kube, RunSpec()) == default_image()
+
+
+@pytest.mark.usefixtures("in_a_pod")
+def test_a_pod_unreachable_for_a_moment_is_asked_again_by_the_next_run(
+    kube: Kube, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(errors, "BACKOFF", (0.01, 0.01, 0.01))
+    kube.fail("get", "pods", 503, times=4)
+
+    assert image_of(kube, RunSpec()) == default_image()
+    assert image_of(kube, RunSpec()) == "ghcr.io/acme/notebook:2026.11"

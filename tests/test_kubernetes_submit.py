@@ -395,3 +395,27 @@ def test_the_package_submits_and_finds_runs_again(kube: Kube) -> None:
     assert again.name == run.name
     assert kube.created("jobs", run.name) == 1
     assert [listed.name for listed in dh_jupyter.runs.runs("kubernetes")] == [run.name]
+
+
+@pytest.mark.parametrize("kind", ["configmaps", "jobs"])
+def test_a_submission_interrupted_as_it_creates_leaves_nothing_behind(
+    kube: Kube, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    from dh_jupyter.cluster.client import Cluster
+
+    create = Cluster.create
+
+    def interrupted(self: Cluster, body: dict[str, Any], *args: Any, **kw: Any) -> Any:
+        # The request got through; the stop button was pressed before the answer.
+        made = create(self, body, *args, **kw)
+        if body["kind"].lower() + "s" == kind:
+            raise KeyboardInterrupt
+        return made
+
+    monkeypatch.setattr(Cluster, "create", interrupted)
+
+    with pytest.raises(KeyboardInterrupt):
+        submit(kube)
+
+    assert kube.items("jobs") == []
+    assert kube.items("configmaps") == []

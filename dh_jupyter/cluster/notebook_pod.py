@@ -16,7 +16,7 @@ import threading
 
 from dh_jupyter.cluster import detect
 from dh_jupyter.cluster.client import Cluster
-from dh_jupyter.errors import ClusterError
+from dh_jupyter.errors import ClusterError, ClusterUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,17 @@ def pod_image(cluster: Cluster, pod: str, namespace: str) -> str:
             return _found[key]
         try:
             body = cluster.get("pods", pod, namespace)
+        except ClusterUnavailableError as error:
+            # Not fatal, and perhaps passing: the next run asks again.
+            logger.info(
+                "Could not reach the cluster to read the notebook's pod %s (%s); "
+                "this run uses the default image.",
+                key,
+                error,
+            )
+            return ""
         except ClusterError as error:
-            # Not fatal: the run falls back to the configured image.
+            # Not fatal, and lasting (no Role to read pods): asked only once.
             logger.info(
                 "Could not read the notebook's pod %s (%s); runs without an image "
                 "use the default one.",

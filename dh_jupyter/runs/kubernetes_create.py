@@ -35,6 +35,12 @@ def create_objects(cluster: Cluster, code_map: Obj, job: Obj, marker: str) -> Ob
         cluster.create(code_map, namespace, marker=marker)
     except ConflictError:
         raise taken(name, namespace) from None
+    except ClusterError:
+        raise
+    except BaseException:
+        # Interrupted with the create perhaps sent: take it back.
+        _clean_up(cluster, name, namespace)
+        raise
 
     try:
         created = cluster.create(job, namespace, marker=marker)
@@ -46,6 +52,11 @@ def create_objects(cluster: Cluster, code_map: Obj, job: Obj, marker: str) -> Ob
                 raise taken(name, namespace) from None
             raise
         created = made
+    except BaseException:
+        # Stopped (the cell was interrupted) while the Job was being created:
+        # the user meant nothing to run, so nothing is left behind.
+        _withdraw(cluster, name, namespace)
+        raise
 
     owner = {
         "apiVersion": "batch/v1",
@@ -116,6 +127,23 @@ def _made_anyway(
         name,
     )
     return found
+
+
+def _withdraw(cluster: Cluster, name: str, namespace: str) -> None:
+    """Delete the Job, if its create got through, and then its ConfigMap."""
+    try:
+        cluster.delete("jobs", name, namespace)
+    except NotFoundError:
+        pass
+    except ClusterError as error:
+        logger.warning(
+            "The Job %s, created as its cell was interrupted, was not deleted "
+            "(%s); delete it with `kubectl delete job %s`.",
+            name,
+            error,
+            name,
+        )
+    _clean_up(cluster, name, namespace)
 
 
 def _clean_up(cluster: Cluster, name: str, namespace: str) -> None:
