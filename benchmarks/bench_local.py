@@ -12,7 +12,9 @@ the repository root. It prints three tables:
 2. how long ``submit`` blocks the kernel, beside ``subprocess.Popen`` of the
    same cell (both return before the cell ends), as a ratio;
 3. the supervisor's CPU use while a cell sleeps, as a share of one core,
-   without and with a memory limit: the cost of watching the process tree.
+   without and with a memory limit: the cost of watching the process tree;
+   and with a memory limit and two empty dirs of 2,000 files each (one in
+   memory, one with a size_limit): the cost of walking them too.
 
 Only ratios and shares are meant to be compared between machines.
 """
@@ -40,6 +42,37 @@ from dh_jupyter.spec import RunSpec  # noqa: E402
 
 CELL = "print(sum(range(10**6)))\n"
 LIMITS = {"resources": {"cpu": {"limits": "1"}, "mem": {"limits": "512Mi"}}}
+SLEEP = "import time\ntime.sleep(3)\n"
+# A cell that fills two empty dirs with small files, then sleeps.
+FILES = (
+    "import os, time\n"
+    "for folder in ({fast!r}, {disk!r}):\n"
+    "    for index in range(2000):\n"
+    "        open(os.path.join(folder, str(index)), 'w').write('x' * 100)\n"
+    "time.sleep(3)\n"
+)
+
+
+def empty_dirs(scratch: Path) -> dict[str, object]:
+    """A memory limit and two watched empty dirs, mounted under ``scratch``."""
+    fast, disk = scratch / "fast", scratch / "disk"
+    return {
+        **LIMITS,
+        "volumes": [
+            {
+                "volume_type": "empty_dir",
+                "name": "fast",
+                "mount_path": str(fast),
+                "spec": {"medium": "Memory"},
+            },
+            {
+                "volume_type": "empty_dir",
+                "name": "disk",
+                "mount_path": str(disk),
+                "spec": {"size_limit": "1Gi"},
+            },
+        ],
+    }
 
 
 def bare(code: str, folder: Path) -> None:
@@ -100,9 +133,9 @@ def popen_blocks(folder: Path) -> float:
     return seconds
 
 
-def supervisor_share(backend: LocalBackend, spec: RunSpec) -> float:
+def supervisor_share(backend: LocalBackend, spec: RunSpec, code: str = SLEEP) -> float:
     """The supervisor's CPU seconds per second while its cell sleeps."""
-    run = backend.submit(spec, "import time\ntime.sleep(3)\n")
+    run = backend.submit(spec, code)
     while run.status.phase is not Phase.RUNNING:
         time.sleep(0.01)
     time.sleep(0.5)
@@ -141,6 +174,8 @@ def main() -> None:
         folder = Path(scratch)
         backend = LocalBackend(DhJupyter(local_state_dir=str(folder / "runs")))
         limited = RunSpec.from_dict(LIMITS)
+        with_dirs = RunSpec.from_dict(empty_dirs(folder))
+        files = FILES.format(fast=str(folder / "fast"), disk=str(folder / "disk"))
         short = medians(
             {
                 "bare subprocess": wall(lambda: bare(CELL, folder)),
@@ -163,6 +198,9 @@ def main() -> None:
             {
                 "supervisor, no limit": lambda: supervisor_share(backend, RunSpec()),
                 "supervisor, memory limit": lambda: supervisor_share(backend, limited),
+                "supervisor, + 2 empty dirs": lambda: supervisor_share(
+                    backend, with_dirs, files
+                ),
             },
             max(3, args.repeat // 3),
         )
