@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -322,11 +323,11 @@ def test_get_names_the_run_it_cannot_find(local_settings: DhJupyter) -> None:
 
 
 def test_a_name_already_taken_is_refused(local_settings: DhJupyter) -> None:
-    first = dh_jupyter.runs.submit({}, "pass", backend="local", name="my-run")
+    first = dh_jupyter.runs.submit({}, "pass", backend="local", job_name="my-run")
     finished(first)
 
     with pytest.raises(ConflictError) as caught:
-        dh_jupyter.runs.submit({}, "pass", backend="local", name="my-run")
+        dh_jupyter.runs.submit({}, "pass", backend="local", job_name="my-run")
 
     assert str(caught.value) == (
         'A local run called "my-run" already exists; choose another name, or '
@@ -337,10 +338,19 @@ def test_a_name_already_taken_is_refused(local_settings: DhJupyter) -> None:
 
 def test_a_bad_name_is_refused_with_the_name_rule(local_settings: DhJupyter) -> None:
     with pytest.raises(SpecError) as caught:
-        dh_jupyter.runs.submit({}, "pass", backend="local", name="My Run")
+        dh_jupyter.runs.submit({}, "pass", backend="local", job_name="My Run")
 
-    assert caught.value.field == "name"
+    assert caught.value.field == "job_name"
     assert caught.value.problem.startswith('"My Run" is not a valid name;')
+
+
+def test_a_readable_name_becomes_the_middle_of_a_fresh_name(
+    local_settings: DhJupyter,
+) -> None:
+    run = dh_jupyter.runs.submit({}, "pass", backend="local", name="Train ResNet")
+    finished(run)
+
+    assert re.fullmatch(r"dhrun-train-resnet-[a-z0-9]{5}", run.name)
 
 
 def test_the_state_folder_defaults_to_jupyters_data_folder(

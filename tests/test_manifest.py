@@ -314,7 +314,7 @@ def test_a_name_without_letters_or_digits_is_refused() -> None:
         build_job(RunSpec(), "", name="!!!")
 
     assert str(caught.value) == (
-        'name: "!!!" has no letters or digits to name the Job by; give a name '
+        'name: "!!!" has no letters or digits to name the run by; give a name '
         'such as "train".'
     )
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import sys
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from dh_jupyter.errors import CellTooLargeError
@@ -22,7 +21,6 @@ from dh_jupyter.manifest import naming
 from dh_jupyter.manifest.identity import current_notebook, current_user
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.spec.labels import GPU_PRODUCT_LABEL, gpu_type_conflict
-from dh_jupyter.spec.names import dns_label
 from dh_jupyter.spec.parse import RESERVED_PATH
 from dh_jupyter.spec.render import toleration_to_dict
 
@@ -79,7 +77,7 @@ def build_manifests(
         )
     user = current_user() if user is None else user
     notebook = current_notebook() if notebook is None else notebook
-    name = _job_name(name, job_name, notebook)
+    name = naming.run_name(name, job_name, notebook)
 
     labels = {
         naming.MANAGED_BY: naming.MANAGER,
@@ -124,25 +122,6 @@ def build_job(
     same name, which ``build_manifests`` returns together with this Job.
     """
     return build_manifests(spec, code, name=name, job_name=job_name)[-1]
-
-
-def _job_name(name: str | None, job_name: str | None, notebook: str) -> str:
-    """The Job's name: ``job_name`` as given, or a fresh one from ``name``."""
-    if name and job_name:
-        raise TypeError("give either name or job_name, not both.")
-    if job_name:
-        if problem := dns_label(job_name):
-            raise SpecError("job_name", problem)
-        return job_name
-    if name:
-        if not naming.slug(name):
-            raise SpecError(
-                "name",
-                f'"{name}" has no letters or digits to name the Job by; give a '
-                'name such as "train".',
-            )
-        return naming.job_name(name)
-    return naming.job_name(PurePosixPath(notebook).stem)
 
 
 def _copy(metadata: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import PurePosixPath
+
+from dh_jupyter.spec import SpecError
+from dh_jupyter.spec.names import dns_label
 
 PREFIX = "dhrun"
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -38,6 +42,29 @@ def job_name(hint: str = "") -> str:
     middle = slug(hint, limit=room) or "cell"
     tail = "".join(secrets.choice(_ALPHABET) for _ in range(_RANDOM_LENGTH))
     return f"{PREFIX}-{middle}-{tail}"
+
+
+def run_name(name: str | None, exact: str | None, notebook: str) -> str:
+    """The run's name: ``exact`` as given, else fresh from ``name`` or the notebook.
+
+    ``name`` is the readable part, as ``%%dhrun --name`` is; ``exact`` is a
+    whole name made earlier (the ``job_name=`` of the public functions).
+    """
+    if name and exact:
+        raise TypeError("give either name or job_name, not both.")
+    if exact:
+        if problem := dns_label(exact):
+            raise SpecError("job_name", problem)
+        return exact
+    if name:
+        if not slug(name):
+            raise SpecError(
+                "name",
+                f'"{name}" has no letters or digits to name the run by; give a '
+                'name such as "train".',
+            )
+        return job_name(name)
+    return job_name(PurePosixPath(notebook).stem)
 
 
 def label_value(text: str) -> str:

@@ -30,21 +30,28 @@ def submit(
     code: str = "",
     *,
     name: str | None = None,
+    job_name: str | None = None,
     backend: str | None = None,
     config: DhJupyter | Config | None = None,
 ) -> Run:
     """Start ``code`` as a run shaped by ``spec`` and return its handle at once.
 
-    When the backend was chosen automatically, ``run.backend_reason`` says
+    ``name`` is the readable part of the run's name, as ``%%dhrun --name``
+    is (``name="Train ResNet"`` makes ``dhrun-train-resnet-x7k2p``); the
+    notebook's file name is used without it. ``job_name`` is instead the
+    exact name. When the backend was chosen automatically, ``run.backend_reason`` says
     why (and it is logged once per process).
     """
+    from dh_jupyter.manifest.identity import current_notebook
+    from dh_jupyter.manifest.naming import run_name
     from dh_jupyter.runs.select import choose
 
     if not isinstance(spec, RunSpec):
         spec = RunSpec.from_dict(spec or {})
+    exact = run_name(name, job_name, current_notebook())
     choice = choose(backend, _settings(config))
     choice.announce()
-    run = choice.backend.submit(spec, code, name=name)
+    run = choice.backend.submit(spec, code, name=exact)
     run.backend_reason = choice.reason
     return run
 
