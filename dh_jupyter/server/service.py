@@ -153,12 +153,17 @@ class RunsService:
         self, name: str, offset: int, *, wait: float, tail: int | None, limit: int
     ) -> LogChunk:
         """``name``'s log from ``offset`` on, waiting up to ``wait`` s for a line."""
-        book = await self._book(name)
+        book = await self._book(name, reopen_failed=offset == 0)
         return await book.read(offset, wait=wait, tail=tail, limit=limit)
 
-    async def _book(self, name: str) -> LogBook:
+    async def _book(self, name: str, *, reopen_failed: bool = False) -> LogBook:
         self._drop_idle_books()
         book = self._books.get(name)
+        if book is not None and reopen_failed and book.done and book.error:
+            # A log read from the start again (a new tab) gets a new try: the
+            # cause, a missing Role say, may have been fixed since.
+            del self._books[name]
+            book = None
         if book is not None:
             return book
 

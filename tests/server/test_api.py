@@ -446,6 +446,25 @@ def test_a_cluster_refusing_pod_logs_ends_the_log_with_its_sentence(
     assert cluster.token not in answer.text
 
 
+@on_kubernetes
+def test_a_log_refused_once_is_read_again_from_the_start_once_allowed(
+    place: Place, cluster: Any, api: Api
+) -> None:
+    run = place.submit("print('shown at last')")
+    finished(run)
+    cluster.fail("log", "pods", 403, times=10)
+    refused = api.get(run.name, "logs", wait=10)
+    assert refused.body["error"]
+
+    # The administrator grants the Role; a new log tab reads from 0 again.
+    cluster.clear_faults()
+    answer = api.get(run.name, "logs", offset=0, wait=10)
+
+    assert answer.code == 200, answer.text
+    assert answer.body["error"] == ""
+    assert "shown at last" in answer.body["lines"]
+
+
 @pytest.mark.parametrize(
     ("method", "parts"),
     [
