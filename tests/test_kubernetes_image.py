@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from fixtures.kube import Kube
+from fixtures.kube import NOTEBOOK_IMAGE, Kube
 
-from dh_jupyter.cluster import detect, errors, notebook_pod
+from dh_jupyter.cluster import errors
 from dh_jupyter.manifest.job import default_image
 from dh_jupyter.runs.kubernetes import KubernetesBackend
 from dh_jupyter.spec import RunSpec
-
-
-@pytest.fixture
-def in_a_pod(kube: Kube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """This kernel seems to run in the pod ``jupyter-ada`` of ``dh-test``."""
-    account = tmp_path / "serviceaccount"
-    account.mkdir()
-    (account / "namespace").write_text("dh-test")
-    monkeypatch.setattr(detect, "SERVICE_ACCOUNT_DIR", account)
-    monkeypatch.setattr(detect, "in_cluster", lambda: True)
-    monkeypatch.setenv("HOSTNAME", "jupyter-ada")
-    monkeypatch.setattr(notebook_pod, "_found", {})
-    kube.put(
-        "pods",
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "jupyter-ada", "namespace": "dh-test"},
-            "spec": {
-                "containers": [
-                    {"name": "sidecar", "image": "proxy:1"},
-                    {"name": "notebook", "image": "ghcr.io/acme/notebook:2026.11"},
-                ]
-            },
-        },
-    )
 
 
 def image_of(kube: Kube, spec: RunSpec) -> str:
@@ -48,7 +20,7 @@ def image_of(kube: Kube, spec: RunSpec) -> str:
 
 @pytest.mark.usefixtures("in_a_pod")
 def test_in_a_pod_a_run_uses_the_notebook_containers_image(kube: Kube) -> None:
-    assert image_of(kube, RunSpec()) == "ghcr.io/acme/notebook:2026.11"
+    assert image_of(kube, RunSpec()) == NOTEBOOK_IMAGE
 
 
 @pytest.mark.usefixtures("in_a_pod")
@@ -80,4 +52,4 @@ def test_a_pod_unreachable_for_a_moment_is_asked_again_by_the_next_run(
     kube.fail("get", "pods", 503, times=4)
 
     assert image_of(kube, RunSpec()) == default_image()
-    assert image_of(kube, RunSpec()) == "ghcr.io/acme/notebook:2026.11"
+    assert image_of(kube, RunSpec()) == NOTEBOOK_IMAGE

@@ -19,12 +19,12 @@ import nbclient
 import nbformat
 import pytest
 import yaml
-from fixtures.kube import Kube
+from fixtures.kube import NOTEBOOK_IMAGE, Kube
 from fixtures.kube_kubelet import Kubelet
 from IPython.core.interactiveshell import InteractiveShell
 from nbformat.v4 import new_code_cell, new_notebook
 
-from dh_jupyter.cluster import connect, detect, notebook_pod
+from dh_jupyter.cluster import connect
 from dh_jupyter.cluster.client import Cluster
 from dh_jupyter.config import DhJupyter
 from dh_jupyter.errors import RunCancelledError, RunFailedError
@@ -127,30 +127,6 @@ def test_a_notebook_in_a_real_kernel_runs_cells_on_the_cluster(
     listing = "".join(o.get("text", "") for o in jobs_cell.outputs)
     assert "gpu 1" in listing
     assert kube.token not in nbformat.writes(notebook)
-
-
-NOTEBOOK_IMAGE = "ghcr.io/acme/notebook:2026.11"
-
-
-@pytest.fixture
-def in_a_pod(kube: Kube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """This kernel seems to run in the pod ``jupyter-ada`` of ``dh-test``."""
-    account = tmp_path / "serviceaccount"
-    account.mkdir()
-    (account / "namespace").write_text("dh-test")
-    monkeypatch.setattr(detect, "SERVICE_ACCOUNT_DIR", account)
-    monkeypatch.setattr(detect, "in_cluster", lambda: True)
-    monkeypatch.setenv("HOSTNAME", "jupyter-ada")
-    monkeypatch.setattr(notebook_pod, "_found", {})
-    kube.put(
-        "pods",
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "jupyter-ada", "namespace": "dh-test"},
-            "spec": {"containers": [{"name": "notebook", "image": NOTEBOOK_IMAGE}]},
-        },
-    )
 
 
 def printed_job(out: str) -> dict[str, Any]:

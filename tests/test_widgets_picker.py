@@ -23,11 +23,11 @@ from dh_jupyter.runs.base import Backend, Run
 from dh_jupyter.runs.select import Choice
 from dh_jupyter.runs.status import Phase
 from dh_jupyter.spec import RunSpec, SpecError
+from dh_jupyter.spec.parse import SEED_KEYS
 from dh_jupyter.widgets.fields import Field
 from dh_jupyter.widgets.picker import (
     KEPT_MONITORS,
     NO_PROFILE,
-    SEED_KEYS,
     ResourcePicker,
 )
 from dh_jupyter.widgets.volumes import VolumeRow

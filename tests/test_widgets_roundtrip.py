@@ -14,7 +14,8 @@ from test_spec_property import specs
 
 from dh_jupyter.config import DhJupyter
 from dh_jupyter.spec import RunSpec
-from dh_jupyter.widgets.picker import SEED_KEYS, ResourcePicker
+from dh_jupyter.spec.parse import SEED_KEYS
+from dh_jupyter.widgets.picker import ResourcePicker
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

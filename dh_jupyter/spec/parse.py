@@ -57,6 +57,7 @@ __all__ = [
     "RESERVED_LABEL_PREFIXES",
     "RESERVED_PATH",
     "RESERVED_VOLUME_PREFIX",
+    "SEED_KEYS",
     "TAINT_EFFECTS",
     "TOP_LEVEL_KEYS",
     "VOLUME_SPEC_KEYS",
@@ -64,7 +65,8 @@ __all__ = [
     "parse_spec",
 ]
 
-TOP_LEVEL_KEYS = (
+# The keys of the DigitalHub SDK's seed document, as function.run() takes them.
+SEED_KEYS = (
     "volumes",
     "resources",
     "tolerations",
@@ -73,6 +75,10 @@ TOP_LEVEL_KEYS = (
     "node_selector",
     "secrets",
     "env",
+)
+
+TOP_LEVEL_KEYS = (
+    *SEED_KEYS,
     "envs",
     "image",
     "namespace",

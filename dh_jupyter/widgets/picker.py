@@ -43,6 +43,7 @@ from traitlets import (
 from dh_jupyter.config import DhJupyter, settings
 from dh_jupyter.errors import DhJupyterError
 from dh_jupyter.spec import RunSpec, SpecError
+from dh_jupyter.spec.parse import SEED_KEYS
 from dh_jupyter.widgets.choices import ChoicesLoader, ClusterChoices, Lookup
 from dh_jupyter.widgets.environment import EnvironmentSection
 from dh_jupyter.widgets.fields import (
@@ -61,17 +62,6 @@ from dh_jupyter.widgets.section import Section
 from dh_jupyter.widgets.volumes import VolumesSection
 
 NO_PROFILE = "(no profile)"
-# The keys of the DigitalHub SDK's seed, the only ones run_kwargs carries.
-SEED_KEYS = (
-    "volumes",
-    "resources",
-    "tolerations",
-    "affinity",
-    "labels",
-    "node_selector",
-    "secrets",
-    "env",
-)
 # Finished runs' monitors kept on the form; runs still going always stay.
 KEPT_MONITORS = 5
 

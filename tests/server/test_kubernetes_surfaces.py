@@ -7,10 +7,6 @@ they show must be the project's own one-sentence error: no client
 exception, no traceback, nothing of the body the cluster sent.
 """
 
-# The pytest-jupyter fixtures are imported as tests/server/conftest.py does
-# it (that conftest serves only its folder); they look unused to ruff.
-# ruff: noqa: F401
-
 from __future__ import annotations
 
 import json
@@ -23,39 +19,6 @@ import pytest
 from fixtures.kube import Kube
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from pytest_jupyter.jupyter_core import (
-    echo_kernel_spec,
-    jp_asyncio_loop,
-    jp_config_dir,
-    jp_data_dir,
-    jp_env_config_path,
-    jp_env_jupyter_path,
-    jp_environ,
-    jp_home_dir,
-    jp_kernel_dir,
-    jp_runtime_dir,
-    jp_system_config_path,
-    jp_system_jupyter_path,
-)
-from pytest_jupyter.jupyter_server import (
-    jp_argv,
-    jp_auth_header,
-    jp_base_url,
-    jp_configurable_serverapp,
-    jp_fetch,
-    jp_http_port,
-    jp_logging_stream,
-    jp_nbconvert_templates,
-    jp_root_dir,
-    jp_server_cleanup,
-    jp_serverapp,
-    jp_web_app,
-)
-from pytest_jupyter.pytest_tornasync import (
-    http_server,
-    http_server_client,
-    http_server_port,
-)
 
 from dh_jupyter.cluster import errors, watch
 from dh_jupyter.config import DhJupyter
@@ -217,8 +180,8 @@ def jp_server_config(kube: Kube) -> dict[str, Any]:
 
 @pytest.fixture
 def call_api(
-    jp_fetch: Callable[..., Any],  # noqa: F811 (the fixture imported above)
-    jp_asyncio_loop: Any,  # noqa: F811
+    jp_fetch: Callable[..., Any],
+    jp_asyncio_loop: Any,
 ) -> Callable[..., tuple[int, str]]:
     """``call_api(method, *parts)``: the status and text of a runs API answer."""
 
