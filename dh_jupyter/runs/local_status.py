@@ -10,17 +10,17 @@ codes of processes killed by a signal are ``128 + signal``, as a container
 runtime reports them. Only what a cluster cannot tell (which signal crashed
 a process, a supervisor that vanished) has words of its own here.
 
-Only wording lives here; deciding which ending happened is the supervisor's
-job.
+The sentences both backends say come from ``runs.endings``, so they cannot
+drift apart. Only wording lives here; deciding which ending happened is the
+supervisor's job.
 """
 
 from __future__ import annotations
 
-import re
 import signal
 from datetime import datetime
 
-from dh_jupyter.runs.explain import duration
+from dh_jupyter.runs import endings
 from dh_jupyter.runs.local_proc import signal_name
 from dh_jupyter.runs.status import Phase, Status
 
@@ -36,8 +36,11 @@ _SIGNAL_HINTS = {
     ),
     signal.SIGABRT: "A library aborted the process; the end of its logs may say why.",
 }
-# The cluster's words for the signals a container's exit code also shows.
-_SIGNAL_REASONS = {signal.SIGKILL: "was killed", signal.SIGTERM: "was stopped"}
+# Said when something other than a cancel stopped the supervisor.
+_STOPPED_FROM_OUTSIDE = (
+    "its process was stopped from outside before it finished",
+    "Something else stopped it (a shutdown of this machine?); run the cell again.",
+)
 
 
 def starting() -> Status:
@@ -63,14 +66,7 @@ def exited(code: int, started: datetime | None, finished: datetime) -> Status:
         return succeeded(started, finished)
     if code < 0:
         return _killed_by(-code, started, finished)
-    return Status(
-        Phase.FAILED,
-        f"the cell exited with code {code}",
-        "The end of its logs shows the error.",
-        started=started,
-        finished=finished,
-        exit_code=code,
-    )
+    return _failed(endings.exited(code), started, finished, code)
 
 
 def _killed_by(number: int, started: datetime | None, finished: datetime) -> Status:
@@ -79,28 +75,17 @@ def _killed_by(number: int, started: datetime | None, finished: datetime) -> Sta
         known: signal.Signals | None = signal.Signals(number)
     except ValueError:
         known = None
-    how = _SIGNAL_REASONS.get(known) if known else None
-    reason = (
-        f"the cell {how} (exit code {code})"
-        if how
-        else f"the cell was stopped by {signal_name(number)} (exit code {code})"
+    reason = endings.signalled(code) or (
+        f"the cell was stopped by {signal_name(number)} (exit code {code})"
     )
     hint = _SIGNAL_HINTS.get(known, "") if known else ""
-    return Status(
-        Phase.FAILED, reason, hint, started=started, finished=finished, exit_code=code
-    )
+    return _failed((reason, hint), started, finished, code)
 
 
 def out_of_memory(limit: str, started: datetime | None, finished: datetime) -> Status:
     """The status of a cell stopped for using more memory than its limit."""
-    return Status(
-        Phase.FAILED,
-        f"the cell ran out of memory and was killed (its limit is {limit})",
-        f'Ask for more memory: set resources.mem.limits to "{doubled(limit)}" or more.',
-        started=started,
-        finished=finished,
-        exit_code=128 + signal.SIGKILL,
-    )
+    said = endings.out_of_memory(limit)
+    return _failed(said, started, finished, 128 + signal.SIGKILL)
 
 
 def evicted(
@@ -118,8 +103,8 @@ def evicted(
         Phase.FAILED,
         f'it was evicted: usage of the empty_dir volume "{volume}" exceeds its '
         f'size_limit "{limit}"',
-        f'Give it more room: set {field} to "{doubled(limit)}" or more, or make '
-        "the cell write less there.",
+        f'Give it more room: set {field} to "{endings.doubled(limit)}" or more, '
+        "or make the cell write less there.",
         started=started,
         finished=finished,
     )
@@ -129,20 +114,14 @@ def deadline_exceeded(
     timeout: int, started: datetime | None, finished: datetime
 ) -> Status:
     """The status of a cell stopped because its timeout passed."""
-    return Status(
-        Phase.FAILED,
-        f"it ran longer than its timeout of {duration(timeout)}",
-        "Raise timeout, or make the cell finish sooner.",
-        started=started,
-        finished=finished,
-    )
+    return _failed(endings.timed_out(timeout), started, finished)
 
 
 def last_attempt(attempt: int, last: Status) -> Status:
     """The status of a run whose every attempt failed; ``last`` says how."""
     return Status(
         last.phase,
-        f"{last.reason} on attempt {attempt}, its last",
+        last.reason + endings.on_last_attempt(attempt),
         last.hint,
         started=last.started,
         finished=last.finished,
@@ -158,17 +137,8 @@ def cancelled(
     ``by_user`` says someone asked (``%dhcancel``, the stop button, the runs
     panel); otherwise the supervisor was told to stop by something else.
     """
-    if by_user:
-        return Status(
-            Phase.CANCELLED, "you cancelled it", started=started, finished=finished
-        )
-    return Status(
-        Phase.CANCELLED,
-        "its process was stopped from outside before it finished",
-        "Something else stopped it (a shutdown of this machine?); run the cell again.",
-        started=started,
-        finished=finished,
-    )
+    outside = None if by_user else _STOPPED_FROM_OUTSIDE
+    return endings.cancelled(started, finished, outside)
 
 
 def lost(
@@ -186,10 +156,14 @@ def lost(
     )
 
 
-def doubled(quantity: str) -> str:
-    """Twice a quantity, in the same unit: ``"128Mi"`` → ``"256Mi"``."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([A-Za-z]*)", quantity)
-    if match is None:
-        return quantity
-    number = float(match[1]) * 2
-    return (str(int(number)) if number.is_integer() else f"{number:g}") + match[2]
+def _failed(
+    said: tuple[str, str],
+    started: datetime | None,
+    finished: datetime,
+    code: int | None = None,
+) -> Status:
+    # Every failed ending is a reason and a hint; only some have an exit code.
+    reason, hint = said
+    return Status(
+        Phase.FAILED, reason, hint, started=started, finished=finished, exit_code=code
+    )
