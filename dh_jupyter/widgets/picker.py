@@ -17,6 +17,12 @@ Each Submit adds a monitor above the earlier ones: a run that is still
 going keeps its monitor and its Cancel button, and finished runs beyond
 the last ``KEPT_MONITORS`` are taken off the form.
 
+This module assembles the form and keeps it in step with its two-way API;
+its parts live beside it: ``profiles`` (the profile chooser), ``check``
+(the sections' state judged by the spec layer), ``tabs`` (the sections,
+and where each problem shows), ``choicesbar`` (Refresh and the note on
+the cluster's choices) and ``submit`` (Submit and the runs' monitors).
+
 Every check is the spec layer's: the form never decides on its own what is
 valid, it only puts the spec layer's sentences where the user is looking.
 """
@@ -29,41 +35,29 @@ from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import (
-    Bool,
-    Instance,
-    List,
-    TraitError,
-    Tuple,
-    Unicode,
-    observe,
-    validate,
-)
+from traitlets import Bool, Instance, List, Tuple, Unicode, observe, validate
 
 from dh_jupyter.config import DhJupyter, settings
-from dh_jupyter.errors import DhJupyterError
 from dh_jupyter.spec import RunSpec, SpecError
 from dh_jupyter.spec.parse import SEED_KEYS
-from dh_jupyter.widgets.choices import ChoicesLoader, ClusterChoices, Lookup
+from dh_jupyter.widgets.check import check_form
+from dh_jupyter.widgets.choices import ClusterChoices, Lookup
+from dh_jupyter.widgets.choicesbar import ChoicesBar
 from dh_jupyter.widgets.environment import EnvironmentSection
-from dh_jupyter.widgets.fields import (
-    ERROR_COLOR,
-    NOTE_COLOR,
-    escaped,
-    field_for,
-    place_problems,
-)
 from dh_jupyter.widgets.monitor import RunMonitor
 from dh_jupyter.widgets.options import OptionsSection
-from dh_jupyter.widgets.preview import Preview, job_yaml
+from dh_jupyter.widgets.preview import Preview
+from dh_jupyter.widgets.profiles import NO_PROFILE, ProfileChooser
 from dh_jupyter.widgets.resources import ResourcesSection
 from dh_jupyter.widgets.scheduling import SchedulingSection
 from dh_jupyter.widgets.section import Section
+from dh_jupyter.widgets.submit import KEPT_MONITORS, NO_CODE, SubmitArea
+from dh_jupyter.widgets.tabs import SectionTabs
 from dh_jupyter.widgets.volumes import VolumesSection
 
-NO_PROFILE = "(no profile)"
-# Finished runs' monitors kept on the form; runs still going always stay.
-KEPT_MONITORS = 5
+# KEPT_MONITORS and NO_PROFILE belong to the picker's parts; they are named
+# here too, where the picker's help and its callers have always found them.
+__all__ = ["KEPT_MONITORS", "NO_PROFILE", "ResourcePicker"]
 
 
 class ResourcePicker(widgets.VBox):
@@ -131,8 +125,6 @@ class ResourcePicker(widgets.VBox):
         self._lock = threading.RLock()
         self._spec: RunSpec | None = None
         self._error: SpecError | None = None
-        self._loader = ChoicesLoader(lookup or self._read_cluster, self._loaded)
-        self._looked_up = False
 
         self.resources = ResourcesSection()
         self.volumes = VolumesSection()
@@ -147,61 +139,44 @@ class ResourcePicker(widgets.VBox):
             self.options,
         )
 
-        self.profile_dropdown = widgets.Dropdown(
-            options=[(NO_PROFILE, ""), *((n, n) for n in self._config.profiles)],
-            description="Profile",
-            style={"description_width": "initial"},
+        self.profile_dropdown = ProfileChooser(self._config)
+        self.choices_bar = ChoicesBar(
+            self._config,
+            lambda: self.options.namespace or self._config.namespace,
+            lookup,
         )
-        self.profile_dropdown.add_class("dh-profile")
-        self._cluster_note = widgets.HTML()
-        self._cluster_note.add_class("dh-cluster-note")
-        self.refresh_button = widgets.Button(
-            description="Refresh",
-            icon="refresh",
-            tooltip="Read the cluster's claims, secrets, GPUs and queues again",
-        )
-        self.refresh_button.on_click(lambda _button: self.refresh_choices())
-        self.tabs = widgets.Tab(
-            children=self.sections, titles=[s.title for s in self.sections]
-        )
-        self.tabs.add_class("dh-sections")
-        self._general = widgets.HTML()
-        self._general.add_class("dh-problems")
-        self.submit_button = widgets.Button(
-            description="Submit", icon="play", button_style="primary"
-        )
-        self.submit_button.add_class("dh-submit")
-        self.submit_button.on_click(lambda _button: self._submit_clicked())
-        self._submit_note = widgets.HTML()
-        self._submit_note.add_class("dh-submit-note")
+        self.section_tabs = SectionTabs(self.sections)
+        self.submit_area = SubmitArea(self._config, lambda: self.submit())
         self.preview = Preview()
         preview_box = widgets.Accordion(
             children=[self.preview],
             titles=["Job preview (YAML, with the configured defaults)"],
             selected_index=0,
         )
-        self._run_area = widgets.VBox()
+        # The parts people (and the tests) reach for, under their old names.
+        self.refresh_button = self.choices_bar.button
+        self.tabs = self.section_tabs.tabs
+        self.submit_button = self.submit_area.button
+        self._cluster_note = self.choices_bar.note
+        self._submit_note = self.submit_area.note
+        self._run_area = self.submit_area.runs
 
         super().__init__(
             children=[
                 widgets.HBox(
-                    [self.profile_dropdown, self.refresh_button, self._cluster_note],
+                    [self.profile_dropdown, self.choices_bar],
                     layout=widgets.Layout(align_items="center"),
                 ),
-                self.tabs,
-                self._general,
-                widgets.HBox(
-                    [self.submit_button, self._submit_note],
-                    layout=widgets.Layout(align_items="center"),
-                ),
-                self._run_area,
+                self.section_tabs,
+                self.submit_area,
                 preview_box,
             ],
             **kwargs,
         )
         self.add_class("dh-picker")
-        self.choices = ClusterChoices()
-        self._say_cluster("Cluster choices are read when the picker is shown.")
+        widgets.dlink((self.choices_bar, "choices"), (self, "choices"))
+        widgets.dlink((self.submit_area, "monitors"), (self, "monitors"))
+        widgets.dlink((self.submit_area, "monitor"), (self, "monitor"))
         for section in self.sections:
             section.observe(lambda _change: self._update(), "revision")
         widgets.link((self.profile_dropdown, "value"), (self, "profile"))
@@ -211,9 +186,7 @@ class ResourcePicker(widgets.VBox):
                 self.profile = profile
             if spec is not None:
                 given = spec if isinstance(spec, RunSpec) else RunSpec.from_dict(spec)
-                # The order %%dhrun uses: the profile, then the spec over it.
-                base = self._config.profile(profile) if profile else RunSpec()
-                self._fill(base.merged(given))
+                self._fill(self.profile_dropdown.starting_spec(profile, given))
             self.code = code
 
     # The two-way API
@@ -262,15 +235,11 @@ class ResourcePicker(widgets.VBox):
 
     def refresh_choices(self) -> threading.Thread:
         """Read the cluster's choices again, in a background thread."""
-        self._looked_up = True
-        self.refresh_button.disabled = True
-        self._say_cluster("Reading the cluster...")
-        return self._loader.start(self.options.namespace or self._config.namespace)
+        return self.choices_bar.refresh()
 
     def wait_for_choices(self, timeout: float | None = None) -> ClusterChoices:
         """Block until a running lookup is done; the choices known then."""
-        self._loader.wait(timeout)
-        return self.choices
+        return self.choices_bar.wait(timeout)
 
     def submit(self) -> RunMonitor:
         """Run ``code`` with the form's spec and follow it below the form.
@@ -281,65 +250,26 @@ class ResourcePicker(widgets.VBox):
         ``SpecError`` when the form is invalid and ``DhJupyterError`` when
         the run cannot start.
         """
-        from dh_jupyter.runs.select import choose
-
         spec = self._config.default_spec().merged(self.spec)
         if not self.code.strip():
-            raise SpecError(
-                "code",
-                "there is no code to run; give it as ResourcePicker(code=...) "
-                "or set picker.code.",
-            )
-        self.submit_button.disabled = True
-        self.submit_button.description = "Submitting..."
-        try:
-            # The picker's own configuration chooses, so a picker built with
-            # config=... runs where that configuration says.
-            choice = choose(None, self._config)
-            run = choice.backend.submit(spec, self.code)
-            monitor = RunMonitor(run)
-            monitor.observe(lambda _change: self._show_submit(), "following")
-            if choice.reason:
-                monitor.say(choice.reason, error=False)
-            self._show_monitor(monitor)
-            monitor.start()
-            return monitor
-        finally:
-            self._show_submit()
+            raise SpecError("code", NO_CODE)
+        return self.submit_area.start(spec, self.code)
 
     def _fill(self, spec: RunSpec) -> None:
         with self._batch():
             for section in self.sections:
                 section.fill(spec)
 
-    def _show_monitor(self, monitor: RunMonitor) -> None:
-        """Put ``monitor`` first; drop the oldest finished ones beyond the bound."""
-        shown = [monitor, *self.monitors]
-        while len(shown) > KEPT_MONITORS:
-            finished = [m for m in shown if m.finished and m is not monitor]
-            if not finished:
-                break
-            shown.remove(finished[-1])
-        self.monitors = tuple(shown)
-        self._run_area.children = self.monitors
-        self.monitor = monitor
-
     # Reacting to the form
 
     @validate("profile")
     def _check_profile(self, proposal: dict[str, Any]) -> str:
-        name: str = proposal["value"]
-        if name:
-            try:
-                self._config.profile(name)
-            except SpecError as error:
-                raise TraitError(str(error)) from None
-        return name
+        return self.profile_dropdown.check(proposal["value"])
 
     @observe("profile")
     def _profile_chosen(self, change: dict[str, Any]) -> None:
         if change["new"]:
-            self._fill(self._config.profile(change["new"]))
+            self._fill(self.profile_dropdown.spec(change["new"]))
 
     @observe("code")
     def _code_changed(self, change: dict[str, Any]) -> None:
@@ -357,115 +287,22 @@ class ResourcePicker(widgets.VBox):
         if self._depth:
             return
         with self._lock:
-            state: dict[str, Any] = {}
-            problems: list[SpecError] = []
-            for section in self.sections:
-                state.update(section.state)
-                problems.extend(section.problems)
-
-            spec: RunSpec | None = None
-            try:
-                spec = RunSpec.from_dict(state)
-            except SpecError as error:
-                problems.extend(error.errors)
-
-            gpu_type = state.get("gpu_type")
+            verdict = check_form(self.sections, self._config, self.code)
+            problems = list(verdict.problems)
+            # Tolerations are suggested for the nodes the GPUs asked for need.
             self.scheduling.select_gpu(
-                {self._config.gpu_product_label: gpu_type}
-                if isinstance(gpu_type, str) and gpu_type
-                else {},
-                resource=self._config.gpu_resource if _asks_for_gpus(state) else "",
+                verdict.gpu_selector, resource=verdict.gpu_resource
             )
 
-            text = ""
-            if spec is not None and not problems:
-                try:
-                    full = self._config.default_spec().merged(spec)
-                    text = job_yaml(full, self._config.job_defaults(), self.code)
-                except SpecError as error:
-                    problems.extend(error.errors)
-                except DhJupyterError as error:
-                    problems.append(SpecError("code", str(error)))
-
-            self._spec = spec if not problems else None
+            self._spec = verdict.spec
             self._error = SpecError.combine(problems) if problems else None
-            self._place(problems)
-            if text:
-                self.preview.text = text
+            self.section_tabs.place(problems)
+            if verdict.yaml:
+                self.preview.text = verdict.yaml
             self.preview.stale = bool(problems)
             self.problems = [str(error) for error in problems]
             self.valid = not problems
-            self._show_submit()
-
-    def _place(self, problems: list[SpecError]) -> None:
-        """Show each problem beside its field, the rest above Submit; mark tabs."""
-        fields = [f for section in self.sections for f in section.all_fields()]
-        general = place_problems(problems, fields)
-        self._general.value = "".join(
-            f'<div style="color: {ERROR_COLOR}">{escaped(text)}</div>'
-            for text in general
-        )
-
-        # A problem in a tab that is not open is otherwise invisible.
-        by_path = {field.path: field for field in fields if field.path}
-        section_of = {
-            id(field): index
-            for index, section in enumerate(self.sections)
-            for field in section.all_fields()
-        }
-        counts = [0] * len(self.sections)
-        for error in problems:
-            field = field_for(error.field, by_path, fields)
-            if field is not None:
-                counts[section_of[id(field)]] += 1
-        # Short enough for a tab (about 140 px wide) to show it whole.
-        titles = tuple(
-            f"⚠ {section.title} ({count})" if count else section.title
-            for section, count in zip(self.sections, counts, strict=True)
-        )
-        if tuple(self.tabs.titles) != titles:
-            self.tabs.titles = titles
-
-    def _show_submit(self) -> None:
-        """Turn Submit on or off, and say why it is off."""
-        button = self.submit_button
-        count = len(self.problems)
-        going = sum(1 for monitor in self.monitors if monitor.following)
-        if count:
-            plural = "" if count == 1 else "s"
-            button.description = f"Fix {count} problem{plural} to submit"
-            reason = f"Submit is off: {self.problems[0]}"
-            if count > 1:
-                reason += f" (and {count - 1} more, shown beside their fields)"
-        elif not self.code.strip():
-            button.description = "Submit"
-            reason = (
-                "Submit is off: there is no code to run; give it as "
-                "ResourcePicker(code=...) or set picker.code."
-            )
-        else:
-            button.description = "Submit"
-            reason = (
-                f"{going} run{'' if going == 1 else 's'} going (below); Submit "
-                "starts another beside it."
-                if going
-                else ""
-            )
-        button.disabled = bool(count) or not self.code.strip()
-        button.tooltip = reason
-        color = NOTE_COLOR if not button.disabled else ERROR_COLOR
-        self._submit_note.value = (
-            f'<span style="color: {color}">{escaped(reason)}</span>' if reason else ""
-        )
-
-    def _submit_clicked(self) -> None:
-        try:
-            self.submit()
-        except DhJupyterError as error:
-            # A click has no caller to raise to; the sentence goes beside it.
-            self._submit_note.value = (
-                f'<span style="color: {ERROR_COLOR}">{escaped(str(error))}</span>'
-            )
+            self.submit_area.explain(self.problems, self.code)
 
     @contextmanager
     def _batch(self) -> Iterator[None]:
@@ -476,38 +313,9 @@ class ResourcePicker(widgets.VBox):
             self._depth -= 1
         self._update()
 
-    # Cluster choices
-
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # The cluster is read when the picker is first shown, not when it
         # is built, so building one stays fast and costs no cluster call.
-        if not self._looked_up:
+        if not self.choices_bar.looked_up:
             self.refresh_choices()
         return super()._repr_mimebundle_(**kwargs)
-
-    def _read_cluster(self, namespace: str) -> ClusterChoices:
-        from dh_jupyter.widgets.lookup import read_cluster
-
-        return read_cluster(namespace, self._config)
-
-    def _loaded(self, choices: ClusterChoices) -> None:
-        """Take the lookup's result (called from the lookup's thread)."""
-        try:
-            self.choices = choices
-            self._say_cluster(choices.summary())
-        finally:
-            self.refresh_button.disabled = False
-
-    def _say_cluster(self, text: str) -> None:
-        self._cluster_note.value = (
-            f'<span style="color: {NOTE_COLOR}">{escaped(text)}</span>'
-        )
-
-
-def _asks_for_gpus(state: Mapping[str, Any]) -> bool:
-    """Whether the form's resources ask for at least one GPU, as typed."""
-    resources = state.get("resources")
-    gpu = resources.get("gpu") if isinstance(resources, Mapping) else None
-    if not isinstance(gpu, Mapping):
-        return False
-    return any(str(gpu.get(key) or "0").strip() not in ("", "0") for key in gpu)
