@@ -9,7 +9,7 @@ when a page fills, the list of pages), so what it sends stays about one
 page, however long the log is. Opening the full log sends it once.
 
 This module only shows lines it is given; keeping them, and deciding when
-to repaint, is the monitor's job.
+to repaint, is ``runlog``'s job.
 """
 
 from __future__ import annotations

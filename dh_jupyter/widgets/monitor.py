@@ -18,14 +18,16 @@ notebook output that grows by megabytes freezes the browser; the full log
 is one click away, in pages (``logview``) so that a repaint never sends the
 whole log again. It only shows ``Status`` and log lines, never Kubernetes
 objects: explaining a run is the runs layer's job.
+
+This module follows the run and owns Cancel; how a status reads is
+``statusline``'s, and which log lines are kept and when they are repainted
+is ``runlog``'s.
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
-import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -34,30 +36,23 @@ from traitlets import Bool, Instance, Int, TraitError, validate
 
 from dh_jupyter.errors import DhJupyterError
 from dh_jupyter.runs.base import Run
-from dh_jupyter.runs.status import Phase, Status, clock
-from dh_jupyter.widgets.fields import ERROR_COLOR, NOTE_COLOR, escaped
-from dh_jupyter.widgets.logview import LogView
+from dh_jupyter.runs.status import Status
+from dh_jupyter.widgets.fields import escaped
+from dh_jupyter.widgets.runlog import RunLog
+from dh_jupyter.widgets.statusline import (
+    DONE_STEP,
+    elapsed,
+    progress_bar,
+    show_progress,
+    status_html,
+)
+
+# DONE_STEP belongs to the status line; it is named here too, where the
+# monitor's callers have always found it.
+__all__ = ["DONE_STEP", "RunMonitor"]
 
 logger = logging.getLogger(__name__)
 
-# How far along the progress bar each phase is; finished phases fill it.
-STEPS = {
-    Phase.QUEUED: 1,
-    Phase.PENDING: 1,
-    Phase.PULLING: 2,
-    Phase.RUNNING: 3,
-}
-DONE_STEP = 4
-BAR_STYLES = {
-    Phase.SUCCEEDED: "success",
-    Phase.FAILED: "danger",
-    Phase.CANCELLED: "warning",
-}
-# Lines kept for the full log; beyond this the oldest go, said in the log.
-MAX_KEPT_LINES = 100_000
-# Repaint the log at most this often, so a chatty run does not flood the
-# browser with one message per line.
-PAINT_INTERVAL = 0.25
 CANCEL_TIP = "Stop the run and delete what it made"
 BUSY_NOTE = (
     "The cell is busy following this run, so Cancel cannot be clicked; press "
@@ -91,12 +86,7 @@ class RunMonitor(widgets.VBox):
     def __init__(self, run: Run, *, max_lines: int = 200, **kwargs: Any) -> None:
         self.run = run
         self._lock = threading.RLock()
-        self._tail: collections.deque[str] = collections.deque(maxlen=max_lines)
-        self._kept: collections.deque[str] = collections.deque(maxlen=MAX_KEPT_LINES)
-        self._dirty = False
-        self._dropped = False
         self._message: tuple[str, bool] = ("", False)
-        self._painted_at = 0.0
         self._stop_ticking = threading.Event()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -113,12 +103,7 @@ class RunMonitor(widgets.VBox):
         self._status_line.add_class("dh-monitor-status")
         self._elapsed = widgets.Label()
         self._elapsed.add_class("dh-monitor-elapsed")
-        self._progress = widgets.IntProgress(
-            min=0,
-            max=DONE_STEP,
-            bar_style="info",
-            layout=widgets.Layout(width="160px"),
-        )
+        self._progress = progress_bar()
         self.cancel_button = widgets.Button(
             description="Cancel",
             icon="stop",
@@ -127,15 +112,9 @@ class RunMonitor(widgets.VBox):
         )
         self.cancel_button.add_class("dh-monitor-cancel")
         self.cancel_button.on_click(lambda _button: self._cancel_clicked())
-        self.full_log = widgets.ToggleButton(
-            description="Full log",
-            icon="list",
-            tooltip="Show every line of the log instead of the last ones",
-        )
-        self.full_log.add_class("dh-monitor-full-log")
-        self.full_log.observe(lambda _change: self._paint_logs(), "value")
-        self._logs = LogView()
+        self._logs = RunLog(max_lines, self._lock)
         self._logs.add_class("dh-monitor-logs")
+        self.full_log = self._logs.full_log
 
         super().__init__(
             children=[
@@ -150,6 +129,7 @@ class RunMonitor(widgets.VBox):
             **kwargs,
         )
         self.add_class("dh-monitor")
+        widgets.dlink((self._logs, "line_count"), (self, "line_count"))
         self.max_lines = max_lines
         self.show_status(run.status)
         self._paint_logs()
@@ -162,8 +142,7 @@ class RunMonitor(widgets.VBox):
                 f"max_lines is {value}; show at least 1 line (the full log is "
                 "one click away)."
             )
-        with self._lock:
-            self._tail = collections.deque(self._kept, maxlen=value)
+        self._logs.max_lines = value
         return value
 
     @property
@@ -174,8 +153,7 @@ class RunMonitor(widgets.VBox):
     @property
     def logs(self) -> list[str]:
         """Every log line kept so far (the last ``MAX_KEPT_LINES``)."""
-        with self._lock:
-            return list(self._kept)
+        return self._logs.lines
 
     def follow(self) -> Status:
         """Show the run as it goes and block until it finishes; the final status.
@@ -256,15 +234,7 @@ class RunMonitor(widgets.VBox):
 
     def add_line(self, line: str) -> None:
         """Add one log line; the log is repainted at most every quarter second."""
-        with self._lock:
-            if len(self._kept) == MAX_KEPT_LINES:
-                self._dropped = True
-            self._kept.append(line)
-            self._tail.append(line)
-            self.line_count += 1
-            self._dirty = True
-            if time.monotonic() - self._painted_at >= PAINT_INTERVAL:
-                self._paint_logs()
+        self._logs.add(line)
 
     def _follow_quietly(self) -> None:
         try:
@@ -303,8 +273,7 @@ class RunMonitor(widgets.VBox):
         while not self._stop_ticking.wait(1.0):
             with self._lock:
                 self._paint_status()
-                if self._dirty:
-                    self._paint_logs()
+                self._logs.catch_up()
 
     def _cancel_clicked(self) -> None:
         try:
@@ -321,53 +290,19 @@ class RunMonitor(widgets.VBox):
     def _paint_status(self) -> None:
         status = self.status
         now = datetime.now(timezone.utc)
-        # From submission, so time spent waiting for a node counts too.
-        end = (status.finished if status is not None else None) or now
-        seconds = (end - self._since).total_seconds()
-        self._elapsed.value = f"{clock(max(0.0, seconds))} elapsed"
-        line = escaped(status.describe(now)) if status is not None else ""
+        self._elapsed.value = elapsed(status, self._since, now)
         text, error = self._message
-        if text:
-            color = ERROR_COLOR if error else NOTE_COLOR
-            line += f'<br><span style="color: {color}">{escaped(text)}</span>'
-        if self._blocking and not (status is not None and status.phase.finished):
-            busy = escaped(BUSY_NOTE)
-            line += f'<br><span style="color: {NOTE_COLOR}">{busy}</span>'
+        busy = self._blocking and not (status is not None and status.phase.finished)
+        self._status_line.value = status_html(
+            status, now, message=text, error=error, note=BUSY_NOTE if busy else ""
+        )
 
-        self._status_line.value = line
         if status is None:
             return
+        show_progress(self._progress, status)
         if status.phase.finished:
-            self._progress.value = DONE_STEP
-            self._progress.bar_style = BAR_STYLES[status.phase]
             self.cancel_button.disabled = True
-        else:
-            self._progress.value = STEPS[status.phase]
-            self._progress.bar_style = "info"
-        self._progress.description = status.phase.value
 
     def _paint_logs(self) -> None:
-        """Repaint the log: the tail, or the full log's newest page only."""
-        with self._lock:
-            self._dirty = False
-            self._painted_at = time.monotonic()
-            full = self.full_log.value
-            self.full_log.description = (
-                f"Last {self.max_lines} lines" if full else "Full log"
-            )
-            if full:
-                note = (
-                    f"(only the last {MAX_KEPT_LINES} lines are kept; "
-                    "run.logs() reads the whole log again)"
-                    if self._dropped
-                    else ""
-                )
-                self._logs.show_all(self._kept, self.line_count, note)
-                return
-            hidden = self.line_count - len(self._tail)
-            note = (
-                f"({hidden} earlier lines: press Full log to see them)"
-                if hidden > 0
-                else ""
-            )
-            self._logs.show_tail(list(self._tail), note)
+        """Repaint the log now: the tail, or the full log's newest page only."""
+        self._logs.paint()
