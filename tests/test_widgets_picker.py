@@ -75,6 +75,17 @@ def test_a_new_picker_is_a_valid_empty_spec_with_a_preview() -> None:
     assert not picker.preview.stale
 
 
+def test_the_preview_names_the_job_after_the_notebook_as_submit_will(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/ada/Train Model.ipynb")
+
+    picker = make()
+
+    job = yaml.safe_load(picker.preview.text)
+    assert job["metadata"]["name"] == "dhrun-train-model-xxxxx"
+
+
 def test_submit_is_off_without_code_and_says_how_to_give_it() -> None:
     picker = make()
 

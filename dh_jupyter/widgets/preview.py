@@ -16,18 +16,24 @@ import yaml
 from traitlets import Bool, Unicode, observe
 
 from dh_jupyter.manifest import JobDefaults, build_manifests
+from dh_jupyter.manifest.identity import current_notebook
+from dh_jupyter.manifest.naming import run_name
 from dh_jupyter.spec import RunSpec
 from dh_jupyter.widgets.fields import NOTE_COLOR, escaped
 
-# The random part of a real name is drawn at submit time.
-PREVIEW_NAME = "dhrun-cell-xxxxx"
 PREVIEW_CODE = "# the cell's code"
+
+
+def preview_name() -> str:
+    """The name a run gets at submit, with ``xxxxx`` for its random part."""
+    fresh = run_name(None, None, current_notebook())
+    return fresh.rsplit("-", 1)[0] + "-xxxxx"
 
 
 def job_yaml(spec: RunSpec, defaults: JobDefaults, code: str = "") -> str:
     """The YAML of the Job ``spec`` and ``code`` become."""
     manifests = build_manifests(
-        spec, code or PREVIEW_CODE, job_name=PREVIEW_NAME, defaults=defaults
+        spec, code or PREVIEW_CODE, job_name=preview_name(), defaults=defaults
     )
     text: str = yaml.safe_dump(manifests[-1], sort_keys=False, width=80)
     return text
