@@ -9,20 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fixtures.specs import pvc
 
 from dh_jupyter import RunSpec, SpecError
-
-
-def pvc(**overrides: Any) -> dict[str, Any]:
-    volume = {
-        "volume_type": "persistent_volume_claim",
-        "name": "data",
-        "mount_path": "/data",
-        "spec": {"claim_name": "datasets"},
-    }
-    volume.update(overrides)
-    return volume
-
 
 GOOD: list[dict[str, Any]] = (
     [
